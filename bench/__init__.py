@@ -1,0 +1,1 @@
+"""Benchmarks: each case module has ``main(argv) -> int`` and prints a table."""

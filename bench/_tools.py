@@ -1,0 +1,133 @@
+"""Shared bench plumbing: installing load tools, running servers, parsing wrk."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def ensure_debian_package(command: str, package: str | None = None) -> str:
+    """The path of ``command``, installing its Debian package first when missing."""
+    found = shutil.which(command)
+    if found:
+        return found
+    print(f"installing {package or command} (apt-get) ...", file=sys.stderr)
+    subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", package or command], check=True, capture_output=True
+    )
+    found = shutil.which(command)
+    if not found:
+        raise SystemExit(f"{command} is not available and could not be installed")
+    return found
+
+
+def pinned(command: list[str], core: int | None) -> list[str]:
+    """``command`` pinned to one CPU core with taskset, when there is more than one."""
+    if core is None or (os.cpu_count() or 1) < 2 or not shutil.which("taskset"):
+        return command
+    return ["taskset", "-c", str(core), *command]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    """Poll ``url`` until it answers, or fail."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {timeout}s")
+
+
+@contextmanager
+def process(command: list[str], env: Mapping[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a background process for the duration of the block."""
+    proc = subprocess.Popen(
+        command,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one wrk run measured."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _millis(text: str) -> float:
+    match = re.match(r"([\d.]+)(us|ms|s)", text)
+    if not match:
+        return float("nan")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def run_wrk(url: str, *, connections: int, seconds: int, core: int | None) -> LoadResult:
+    """Load ``url`` with wrk (one thread) and parse its summary."""
+    wrk = ensure_debian_package("wrk")
+    command = pinned(
+        [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url], core
+    )
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _millis(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _millis(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errors = 0
+    for pattern in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: .*?(\d+) timeout"):
+        found = re.search(pattern, out)
+        if found:
+            errors += int(found.group(1))
+    return LoadResult(rps, p50, p99, errors)
+
+
+def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    """A plain fixed-width table."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print(f"\n{title}")
+    print(line.format(*header))
+    print(line.format(*("-" * w for w in widths)))
+    for row in rows:
+        print(line.format(*row))

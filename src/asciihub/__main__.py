@@ -1,0 +1,5 @@
+"""``python -m asciihub`` runs the command line."""
+
+from asciihub.cli import main
+
+main()

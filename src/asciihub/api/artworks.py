@@ -1,0 +1,66 @@
+"""Artwork routes: create, read, change, delete."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from asciihub.api.auth import principal_for
+from asciihub.api.responses import json_response, read_json
+from asciihub.api.state import services
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    given = request.headers.get("if-none-match")
+    return given is not None and etag in (tag.strip().removeprefix("W/") for tag in given.split(","))
+
+
+async def create_artwork(request: Request) -> Response:
+    """POST /api/artworks: 201 with the new artwork."""
+    payload = await read_json(request)
+    principal = await principal_for(request)
+    created = await services(request).artworks.create(principal, payload)
+    return json_response(
+        created, status=201, headers={"Location": f"/api/artworks/{created['id']}", "ETag": created["etag"]}
+    )
+
+
+async def get_artwork(request: Request) -> Response:
+    """GET /api/artworks/{id}: the artwork with its frames."""
+    built = services(request)
+    artwork_id = request.path_params["artwork_id"]
+    entry = await built.artworks.get(await principal_for(request), artwork_id)
+    built.views.count(artwork_id)
+    headers = {"ETag": entry.etag, "Cache-Control": "private, no-cache"}
+    if _not_modified(request, entry.etag):
+        return Response(status_code=304, headers=headers)
+    return json_response(entry.body, headers=headers)
+
+
+async def patch_artwork(request: Request) -> Response:
+    """PATCH /api/artworks/{id}: change title, prompt, visibility, tags or frames."""
+    payload = await read_json(request)
+    principal = await principal_for(request)
+    updated = await services(request).artworks.update(
+        principal,
+        request.path_params["artwork_id"],
+        payload,
+        if_match=request.headers.get("if-match"),
+    )
+    return json_response(updated, headers={"ETag": updated["etag"]})
+
+
+async def delete_artwork(request: Request) -> Response:
+    """DELETE /api/artworks/{id}: 204."""
+    principal = await principal_for(request)
+    await services(request).artworks.delete(principal, request.path_params["artwork_id"])
+    return Response(status_code=204)
+
+
+routes = [
+    Route("/api/artworks", create_artwork, methods=["POST"], name="create_artwork"),
+    Route("/api/artworks/{artwork_id}", get_artwork, methods=["GET"], name="get_artwork"),
+    Route("/api/artworks/{artwork_id}", patch_artwork, methods=["PATCH"], name="patch_artwork"),
+    Route("/api/artworks/{artwork_id}", delete_artwork, methods=["DELETE"], name="delete_artwork"),
+]

@@ -1,0 +1,194 @@
+"""The OpenAPI 3.1 document of the HTTP API, written by hand next to the routes.
+
+A test checks that every API route of the app is described here, so the two cannot
+drift apart silently.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from asciihub import __version__
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERROR = _json(_ref("Error"), "An error: {\"error\": {\"code\", \"message\"}}")
+_ERRORS = {str(status): _ERROR for status in (400, 404, 413, 415, 429, 503)}
+_ID = {"name": "artwork_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_PAGE_PARAMS = [
+    {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["new", "popular"]}},
+    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+    {"name": "tag", "in": "query", "schema": {"type": "string"}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+]
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    },
+    "Frame": {
+        "type": "object",
+        "required": ["text"],
+        "additionalProperties": False,
+        "properties": {
+            "text": {"type": "string", "description": "Lines joined by \\n; no control characters."},
+            "duration_ms": {"type": "integer", "minimum": 1, "maximum": 600000},
+            "colors": {"type": "string", "description": "base64 of rows*columns*3 RGB bytes."},
+        },
+    },
+    "ArtworkCreate": {
+        "type": "object",
+        "required": ["frames"],
+        "additionalProperties": False,
+        "properties": {
+            "title": {"type": ["string", "null"], "maxLength": 200},
+            "prompt": {"type": ["string", "null"], "maxLength": 2000},
+            "visibility": {"type": "string", "enum": ["private", "unlisted", "public"]},
+            "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+            "fps": {"type": "number", "minimum": 0.1, "maximum": 120},
+            "width": {"type": "integer", "minimum": 1},
+            "height": {"type": "integer", "minimum": 1},
+            "frames": {"type": "array", "items": _ref("Frame"), "minItems": 1},
+        },
+    },
+    "ArtworkPatch": {
+        "type": "object",
+        "additionalProperties": False,
+        "minProperties": 1,
+        "properties": {
+            "title": {"type": ["string", "null"], "maxLength": 200},
+            "prompt": {"type": ["string", "null"], "maxLength": 2000},
+            "visibility": {"type": "string", "enum": ["private", "unlisted", "public"]},
+            "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+            "fps": {"type": "number"},
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+            "frames": {"type": "array", "items": _ref("Frame"), "minItems": 1},
+        },
+    },
+    "ArtworkSummary": {
+        "type": "object",
+        "required": [
+            "id", "user_id", "owner", "title", "visibility", "tags", "r2_key", "frame_count",
+            "width", "height", "fps", "duration_ms", "views", "created_at", "updated_at", "etag",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "user_id": {"type": "string"},
+            "owner": {"type": "string"},
+            "title": {"type": ["string", "null"]},
+            "prompt": {"type": ["string", "null"]},
+            "visibility": {"type": "string", "enum": ["private", "unlisted", "public"]},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "r2_key": {"type": "string"},
+            "frame_count": {"type": "integer"},
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+            "fps": {"type": "number"},
+            "duration_ms": {"type": "integer"},
+            "views": {"type": "integer"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "etag": {"type": "string"},
+            "url": {"type": "string"},
+            "thumbnail_url": {"type": "string"},
+        },
+    },
+    "Artwork": {
+        "allOf": [
+            _ref("ArtworkSummary"),
+            {
+                "type": "object",
+                "required": ["frames"],
+                "properties": {"frames": {"type": "array", "items": _ref("Frame")}},
+            },
+        ]
+    },
+    "Page": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("ArtworkSummary")},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    },
+}
+
+
+@cache
+def _paths() -> dict[str, Any]:
+    artwork = _json(_ref("Artwork"), "The artwork with its frames")
+    return {
+        "/healthz": {"get": {"summary": "Health of every binding", "responses": {
+            "200": _json({"type": "object"}, "Healthy"), "503": _json({"type": "object"}, "Degraded"),
+        }}},
+        "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {
+            "200": {"description": "Prometheus text", "content": {"text/plain": {}}},
+        }}},
+        "/openapi.json": {"get": {"summary": "This document", "responses": {
+            "200": _json({"type": "object"}, "OpenAPI 3.1"),
+        }}},
+        "/api/artworks": {"post": {
+            "summary": "Create an artwork",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ArtworkCreate")}}},
+            "responses": {"201": artwork, "401": _ERROR, **_ERRORS},
+        }},
+        "/api/artworks/{artwork_id}": {
+            "parameters": [_ID],
+            "get": {"summary": "Read an artwork", "responses": {
+                "200": artwork, "304": {"description": "Not modified (If-None-Match)"}, **_ERRORS,
+            }},
+            "patch": {
+                "summary": "Change an artwork (owner)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ArtworkPatch")}}},
+                "responses": {"200": artwork, "401": _ERROR, "403": _ERROR, "409": _ERROR, "412": _ERROR, **_ERRORS},
+            },
+            "delete": {"summary": "Delete an artwork (owner)", "responses": {
+                "204": {"description": "Deleted"}, "401": _ERROR, "403": _ERROR, **_ERRORS,
+            }},
+        },
+        "/api/gallery": {"get": {
+            "summary": "Public artworks, newest or most viewed first",
+            "parameters": _PAGE_PARAMS,
+            "responses": {"200": _json(_ref("Page"), "One page"), **_ERRORS},
+        }},
+        "/api/users/{handle}/artworks": {"get": {
+            "summary": "One user's artworks (all of them for the user, public ones for others)",
+            "parameters": [
+                {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"}},
+                *_PAGE_PARAMS,
+            ],
+            "responses": {"200": _json(_ref("Page"), "One page"), **_ERRORS},
+        }},
+    }
+
+
+def openapi_document(extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "asciihub",
+            "version": __version__,
+            "description": "Make, keep, share and export ASCII art and animations.",
+        },
+        "paths": {**_paths(), **(extra_paths or {})},
+        "components": {"schemas": _SCHEMAS},
+    }

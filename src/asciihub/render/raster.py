@@ -1,0 +1,98 @@
+"""Artwork frames to pixels with the bundled monospace font: thumbnails and social cards.
+
+Light ink on a dark background, one character cell per font advance; per-cell colours
+are drawn as runs of equal colour along each line.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+import asciihub.engine
+from asciihub.engine.document import ArtworkDocument, Frame
+
+FONT_PATH = Path(asciihub.engine.__file__).parent / "fonts" / "DejaVuSansMono.ttf"
+BACKGROUND = (17, 17, 20)
+INK = (222, 222, 214)
+ACCENT = (120, 200, 140)
+THUMBNAIL_BOX = (640, 360)
+CARD_SIZE = (1200, 630)
+
+
+@lru_cache(maxsize=8)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    if FONT_PATH.exists():
+        return ImageFont.truetype(str(FONT_PATH), size)
+    return ImageFont.load_default(size)
+
+
+def _cell(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, size: int) -> tuple[int, int]:
+    """(width, height) in pixels of one character cell."""
+    left, _, right, _ = font.getbbox("M" * 10)
+    return max(1, round((right - left) / 10)), round(size * 1.2)
+
+
+def _runs(line: str, colors: bytes, offset: int) -> list[tuple[int, str, tuple[int, int, int]]]:
+    runs: list[tuple[int, str, tuple[int, int, int]]] = []
+    start = 0
+    for index in range(1, len(line) + 1):
+        if index == len(line) or colors[offset + 3 * index : offset + 3 * index + 3] != colors[
+            offset + 3 * start : offset + 3 * start + 3
+        ]:
+            rgb = colors[offset + 3 * start : offset + 3 * start + 3]
+            runs.append((start, line[start:index], (rgb[0], rgb[1], rgb[2])))
+            start = index
+    return runs
+
+
+def frame_image(frame: Frame, width: int, height: int, *, font_size: int = 16) -> Image.Image:
+    """One frame drawn at ``font_size`` px: an RGB image of (height*cell_h, width*cell_w)."""
+    font = _font(font_size)
+    cell_w, cell_h = _cell(font, font_size)
+    image = Image.new("RGB", (max(1, width * cell_w), max(1, height * cell_h)), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    for row, line in enumerate(frame.lines[:height]):
+        y = row * cell_h
+        if frame.colors is None:
+            draw.text((0, y), line, font=font, fill=INK)
+            continue
+        for start, text, rgb in _runs(line, frame.colors, row * width * 3):
+            if text.strip():
+                draw.text((start * cell_w, y), text, font=font, fill=rgb)
+    return image
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _fit(image: Image.Image, box: tuple[int, int]) -> Image.Image:
+    scale = min(box[0] / image.width, box[1] / image.height, 1.0)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS) if scale < 1.0 else image
+
+
+def thumbnail_png(document: ArtworkDocument) -> bytes:
+    """The first frame, fitted into 640x360 at most, as PNG bytes."""
+    image = frame_image(document.frames[0], document.width, document.height)
+    return _png(_fit(image, THUMBNAIL_BOX))
+
+
+def card_png(document: ArtworkDocument, *, title: str, owner: str) -> bytes:
+    """A 1200x630 social card: the first frame centred, the title and owner below."""
+    card = Image.new("RGB", CARD_SIZE, BACKGROUND)
+    art = _fit(frame_image(document.frames[0], document.width, document.height), (1120, 470))
+    card.paste(art, ((CARD_SIZE[0] - art.width) // 2, 30 + (470 - art.height) // 2))
+    draw = ImageDraw.Draw(card)
+    title_font = _font(36)
+    small = _font(24)
+    draw.text((40, 530), title[:60] or "Untitled", font=title_font, fill=INK)
+    draw.text((40, 580), f"@{owner}" if owner else "", font=small, fill=ACCENT)
+    draw.text((CARD_SIZE[0] - 200, 580), "asciihub", font=small, fill=ACCENT)
+    return _png(card)

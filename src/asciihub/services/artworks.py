@@ -1,0 +1,285 @@
+"""Artwork use cases: create, read (through the KV cache), update, delete, list.
+
+Order of writes (crash safety):
+
+* create: the document object is written first (``if_none_match="*"``), then the row.
+  A crash in between leaves an object no row points at: invisible, and removed by
+  ``asciihub fsck``.
+* update: the object is overwritten only if it still has the row's etag, then the row
+  is updated only if it still has that etag (optimistic concurrency; a lost race
+  answers 409). A crash in between leaves a row whose etag differs from its object;
+  readers then skip the cache and ``fsck`` re-derives the row from the object.
+* delete: the row goes first, then the cache entry, then the object.
+
+Reads go through KV ``ascii:{id}`` (the response body, with owner and visibility as
+metadata). A reader that fills the cache re-checks the row's etag afterwards and
+drops its entry if the row moved on, so a racing update is never served stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from asciihub.engine.document import ArtworkDocument, parse_document
+from asciihub.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthenticated
+from asciihub.services.artwork_input import InputLimits, parse_create, parse_patch
+from asciihub.services.gallery import GalleryCache
+from asciihub.services.ids import is_valid_id, new_id
+from asciihub.services.principals import Principal
+from asciihub.services.serialize import artwork_etag, artwork_json
+from asciihub.storage.kv.protocol import KVStore
+from asciihub.storage.metadata.protocol import (
+    ArtworkChanges,
+    ArtworkRepository,
+    ArtworkRow,
+    DocumentFacts,
+)
+from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
+
+log = logging.getLogger(__name__)
+
+CACHE_PREFIX = "ascii:"
+JSON_TYPE = HttpMetadata(content_type="application/json")
+
+
+def cache_key(artwork_id: str) -> str:
+    """The KV key of an artwork's cached response."""
+    return f"{CACHE_PREFIX}{artwork_id}"
+
+
+def object_key(user_id: str, artwork_id: str) -> str:
+    """Where an artwork's document lives in the artwork bucket."""
+    return f"artworks/{user_id}/{artwork_id}.json"
+
+
+def derived_keys(artwork_id: str) -> list[str]:
+    """Objects rendered from an artwork (thumbnail, card), deleted with it."""
+    return [f"thumbnails/{artwork_id}.png", f"cards/{artwork_id}.png"]
+
+
+def not_found() -> NotFound:
+    """The one answer for a missing or hidden artwork (no difference may leak)."""
+    message = "no artwork with this id"
+    return NotFound(message, code="artwork_not_found")
+
+
+def can_view(principal: Principal, owner_id: str, visibility: str) -> bool:
+    """The viewing policy: public and unlisted for anyone, private for the owner."""
+    return visibility != "private" or principal.user_id == owner_id
+
+
+@dataclass(frozen=True)
+class CachedArtwork:
+    """An artwork's full response body with what access checks need."""
+
+    body: bytes
+    owner_id: str
+    visibility: str
+    etag: str
+
+
+class ArtworkService:
+    """The artwork use cases over the metadata, object and KV bindings."""
+
+    def __init__(
+        self,
+        *,
+        artworks: ArtworkRepository,
+        objects: ObjectStore,
+        cache: KVStore,
+        gallery: GalleryCache,
+        limits: InputLimits,
+        cache_ttl: int = 3600,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.artworks = artworks
+        self.objects = objects
+        self.cache = cache
+        self.gallery = gallery
+        self.limits = limits
+        self.cache_ttl = cache_ttl
+        self.clock = clock
+        self.stats: Counter[str] = Counter()
+
+    # --- writes ------------------------------------------------------------------
+    async def create(self, principal: Principal, payload: Any) -> dict[str, Any]:
+        """Create an artwork owned by ``principal``; the new artwork's JSON."""
+        user_id = _writer(principal)
+        data = parse_create(payload, self.limits)
+        assert data.document is not None and data.visibility is not None
+        artwork_id = new_id()
+        now = self.clock()
+        key = object_key(user_id, artwork_id)
+        facts = await self._put_document(
+            key, data.document, user_id=user_id, visibility=data.visibility, now=now
+        )
+        row = ArtworkRow(
+            id=artwork_id, user_id=user_id, title=data.title, prompt=data.prompt, r2_key=key,
+            visibility=data.visibility, views=0, created_at=now, updated_at=now,
+            width=facts.width, height=facts.height, frame_count=facts.frame_count,
+            fps=facts.fps, duration_ms=facts.duration_ms, etag=facts.etag,
+            sha256=facts.sha256, size=facts.size, tags=data.tags or (),
+        )
+        try:
+            await self.artworks.insert(row)
+        except Exception:
+            await self.objects.delete(key)
+            raise
+        if row.visibility == "public":
+            await self.gallery.invalidate()
+        log.info("event=artwork_created id=%s user=%s frames=%d", artwork_id, user_id, facts.frame_count)
+        stored = await self.artworks.get(artwork_id)
+        return artwork_json(stored or row, data.document)
+
+    async def update(
+        self, principal: Principal, artwork_id: str, payload: Any, *, if_match: str | None = None
+    ) -> dict[str, Any]:
+        """Apply a patch as the owner; ``if_match`` (an etag) guards against lost updates."""
+        row = await self._owned_row(principal, artwork_id)
+        if if_match is not None and if_match.removeprefix("W/") != artwork_etag(row):
+            message = "the artwork changed since you read it (etag mismatch); read it again"
+            raise PreconditionFailed(message, code="etag_mismatch")
+        data = parse_patch(payload, self.limits)
+        visibility = data.visibility or row.visibility
+        facts = None
+        if data.document is not None or data.visibility not in (None, row.visibility):
+            document = data.document or await self._load_document(row)
+            facts = await self._put_document(
+                row.r2_key, document, user_id=row.user_id, visibility=visibility,
+                now=row.created_at, if_match=row.etag,
+            )
+        changes = ArtworkChanges(
+            title=data.title, prompt=data.prompt, visibility=data.visibility, tags=data.tags,
+            document=facts, clear_title=data.clear_title, clear_prompt=data.clear_prompt,
+        )
+        updated = await self.artworks.update(
+            artwork_id, changes, expected_revision=row.revision, now=self.clock()
+        )
+        if updated is None:
+            message = "the artwork was changed by another request at the same time; retry"
+            raise Conflict(message, code="concurrent_update")
+        await self.cache.delete(cache_key(artwork_id))
+        if "public" in (row.visibility, updated.visibility):
+            await self.gallery.invalidate()
+        return artwork_json(updated, data.document or await self._load_document(updated))
+
+    async def delete(self, principal: Principal, artwork_id: str) -> None:
+        """Delete as the owner: the row, then the cache entry, then the object."""
+        row = await self._owned_row(principal, artwork_id)
+        deleted = await self.artworks.delete(artwork_id)
+        if deleted is None:
+            raise not_found()
+        await self.cache.delete(cache_key(artwork_id))
+        if deleted.visibility == "public":
+            await self.gallery.invalidate()
+        await self.objects.delete([row.r2_key, *derived_keys(artwork_id)])
+        log.info("event=artwork_deleted id=%s", artwork_id)
+
+    # --- reads -------------------------------------------------------------------
+    async def cached(self, artwork_id: str) -> CachedArtwork | None:
+        """The cached response for ``artwork_id`` (one KV read), or None on a miss."""
+        value, meta = await self.cache.get_with_metadata(cache_key(artwork_id))
+        if value is None or not isinstance(meta, dict):
+            return None
+        self.stats["hit"] += 1
+        return CachedArtwork(value, str(meta.get("u")), str(meta.get("v")), str(meta.get("e")))
+
+    async def load(self, artwork_id: str) -> CachedArtwork:
+        """Read through the cache: the artwork's response body; NotFound if absent."""
+        hit = await self.cached(artwork_id)
+        if hit is not None:
+            return hit
+        if not is_valid_id(artwork_id):
+            raise not_found()
+        self.stats["miss"] += 1
+        row = await self.artworks.get(artwork_id)
+        if row is None:
+            raise not_found()
+        stored = await self.objects.get(row.r2_key)
+        if stored is None:
+            log.error("event=artwork_object_missing id=%s key=%s", artwork_id, row.r2_key)
+            raise not_found()
+        document = parse_document(orjson.loads(stored.data), limits=self.limits.document)
+        body = orjson.dumps(artwork_json(row, document))
+        entry = CachedArtwork(body, row.user_id, row.visibility, artwork_etag(row))
+        if stored.info.etag == row.etag:
+            await self._fill_cache(artwork_id, entry)
+        return entry
+
+    async def get(self, principal: Principal, artwork_id: str) -> CachedArtwork:
+        """The artwork as ``principal`` may see it; NotFound when hidden or missing."""
+        entry = await self.load(artwork_id)
+        if not can_view(principal, entry.owner_id, entry.visibility):
+            raise not_found()
+        return entry
+
+    async def row_for(self, principal: Principal, artwork_id: str) -> ArtworkRow:
+        """The metadata row if ``principal`` may view it; NotFound otherwise."""
+        row = await self.artworks.get(artwork_id) if is_valid_id(artwork_id) else None
+        if row is None or not can_view(principal, row.user_id, row.visibility):
+            raise not_found()
+        return row
+
+    async def document_for(self, row: ArtworkRow) -> ArtworkDocument:
+        """The stored document of a row the caller may see."""
+        return await self._load_document(row)
+
+    # --- internals ---------------------------------------------------------------
+    async def _fill_cache(self, artwork_id: str, entry: CachedArtwork) -> None:
+        meta = {"u": entry.owner_id, "v": entry.visibility, "e": entry.etag}
+        await self.cache.put(cache_key(artwork_id), entry.body, ttl=self.cache_ttl, metadata=meta)
+        # A writer may have committed and invalidated between our reads and our put.
+        current = await self.artworks.get(artwork_id)
+        if current is None or artwork_etag(current) != entry.etag:
+            await self.cache.delete(cache_key(artwork_id))
+
+    async def _owned_row(self, principal: Principal, artwork_id: str) -> ArtworkRow:
+        user_id = _writer(principal)
+        row = await self.artworks.get(artwork_id) if is_valid_id(artwork_id) else None
+        if row is None or not can_view(principal, row.user_id, row.visibility):
+            raise not_found()
+        if row.user_id != user_id:
+            message = "only the owner may change or delete this artwork"
+            raise Forbidden(message, code="not_owner")
+        return row
+
+    async def _load_document(self, row: ArtworkRow) -> ArtworkDocument:
+        stored = await self.objects.get(row.r2_key)
+        if stored is None:
+            raise not_found()
+        return parse_document(orjson.loads(stored.data), limits=self.limits.document)
+
+    async def _put_document(
+        self, key: str, document: ArtworkDocument, *, user_id: str, visibility: str,
+        now: datetime, if_match: str | None = None,
+    ) -> DocumentFacts:
+        body = orjson.dumps(document.to_json())
+        digest = hashlib.sha256(body).hexdigest()
+        info = await self.objects.put(
+            key, body, http_metadata=JSON_TYPE,
+            custom_metadata={"user_id": user_id, "visibility": visibility, "created_at": now.isoformat()},
+            if_match=if_match, if_none_match=None if if_match else "*", sha256=digest,
+        )
+        return DocumentFacts(
+            width=document.width, height=document.height, frame_count=document.frame_count,
+            fps=document.fps, duration_ms=document.duration_ms, etag=info.etag,
+            sha256=digest, size=len(body),
+        )
+
+
+def _writer(principal: Principal) -> str:
+    if principal.user_id is None:
+        message = "log in or send an API token to make changes"
+        raise Unauthenticated(message)
+    if not principal.can_write():
+        message = "this token may only read; it needs the write scope"
+        raise Forbidden(message, code="insufficient_scope")
+    return principal.user_id

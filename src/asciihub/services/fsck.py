@@ -1,0 +1,147 @@
+"""Consistency between metadata rows and objects: find, and optionally repair, drift.
+
+What can drift (see the order of writes in ``services.artworks``):
+
+* an artwork object with no row (a crash between the object write and the row
+  insert, or between the row delete and the object delete): removed;
+* a row whose object is missing (lost outside asciihub): the row is removed, so no
+  listing shows an artwork that cannot be read;
+* a row whose etag differs from its object (a crash in the middle of an update):
+  the row is re-derived from the object, which is the newer write;
+* thumbnails and cards of artworks that no longer exist: removed.
+
+Objects younger than ``grace_seconds`` are left alone: they may belong to a create
+that is still in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+from asciihub.engine.document import DocumentLimits, parse_document
+from asciihub.services.artworks import cache_key
+from asciihub.storage.kv.protocol import KVStore
+from asciihub.storage.metadata.protocol import ArtworkChanges, ArtworkRepository, DocumentFacts
+from asciihub.storage.objects.protocol import ObjectInfo, ObjectStore
+
+
+@dataclass
+class FsckReport:
+    """What a check found (and, with repair, fixed)."""
+
+    rows_checked: int = 0
+    objects_checked: int = 0
+    orphan_objects: list[str] = field(default_factory=list)
+    missing_objects: list[str] = field(default_factory=list)
+    stale_rows: list[str] = field(default_factory=list)
+    orphan_images: list[str] = field(default_factory=list)
+    repaired: bool = False
+
+    @property
+    def problems(self) -> int:
+        """How many inconsistencies were found."""
+        return (
+            len(self.orphan_objects)
+            + len(self.missing_objects)
+            + len(self.stale_rows)
+            + len(self.orphan_images)
+        )
+
+
+async def _objects(store: ObjectStore, prefix: str) -> AsyncIterator[ObjectInfo]:
+    cursor: str | None = None
+    while True:
+        page = await store.list(prefix, cursor=cursor)
+        for info in page.objects:
+            yield info
+        if not page.truncated:
+            return
+        cursor = page.cursor
+
+
+def _artwork_id(key: str, prefix: str, suffix: str) -> str | None:
+    if not key.startswith(prefix) or not key.endswith(suffix):
+        return None
+    return key[len(prefix) : -len(suffix)].rsplit("/", 1)[-1] or None
+
+
+class Fsck:
+    """Compares the artwork rows with the artwork bucket."""
+
+    def __init__(
+        self,
+        *,
+        artworks: ArtworkRepository,
+        objects: ObjectStore,
+        cache: KVStore,
+        limits: DocumentLimits,
+        grace_seconds: float = 600.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.artworks = artworks
+        self.objects = objects
+        self.cache = cache
+        self.limits = limits
+        self.grace = timedelta(seconds=grace_seconds)
+        self.clock = clock
+
+    async def run(self, *, repair: bool) -> FsckReport:
+        """Check everything; with ``repair`` fix what was found."""
+        report = FsckReport(repaired=repair)
+        rows: dict[str, str] = {}
+        async for row in self.artworks.iter_all():
+            report.rows_checked += 1
+            rows[row.id] = row.r2_key
+            info = await self.objects.head(row.r2_key)
+            if info is None:
+                report.missing_objects.append(row.id)
+                if repair:
+                    await self.artworks.delete(row.id)
+                    await self.cache.delete(cache_key(row.id))
+            elif info.etag != row.etag:
+                report.stale_rows.append(row.id)
+                if repair:
+                    await self._rederive(row.id, row.r2_key, row.revision)
+        cutoff = self.clock() - self.grace
+        async for info in _objects(self.objects, "artworks/"):
+            report.objects_checked += 1
+            artwork_id = _artwork_id(info.key, "artworks/", ".json")
+            if rows.get(artwork_id or "") == info.key or info.uploaded > cutoff:
+                continue
+            report.orphan_objects.append(info.key)
+        for prefix in ("thumbnails/", "cards/"):
+            async for info in _objects(self.objects, prefix):
+                report.objects_checked += 1
+                artwork_id = _artwork_id(info.key, prefix, ".png")
+                if artwork_id not in rows and info.uploaded <= cutoff:
+                    report.orphan_images.append(info.key)
+        if repair and (report.orphan_objects or report.orphan_images):
+            doomed = report.orphan_objects + report.orphan_images
+            for start in range(0, len(doomed), 500):
+                await self.objects.delete(doomed[start : start + 500])
+        return report
+
+    async def _rederive(self, artwork_id: str, key: str, revision: int) -> None:
+        stored = await self.objects.get(key)
+        if stored is None:
+            return
+        document = parse_document(orjson.loads(stored.data), limits=self.limits)
+        facts = DocumentFacts(
+            width=document.width,
+            height=document.height,
+            frame_count=document.frame_count,
+            fps=document.fps,
+            duration_ms=document.duration_ms,
+            etag=stored.info.etag,
+            sha256=hashlib.sha256(stored.data).hexdigest(),
+            size=len(stored.data),
+        )
+        await self.artworks.update(
+            artwork_id, ArtworkChanges(document=facts), expected_revision=revision, now=self.clock()
+        )
+        await self.cache.delete(cache_key(artwork_id))

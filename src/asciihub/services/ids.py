@@ -1,0 +1,28 @@
+"""Random identifiers and secrets.
+
+Artwork ids carry 128 random bits (an unlisted artwork's id is its secret), with no
+time prefix or sequence, so nothing can be enumerated from a known id.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+ID_BYTES = 16
+_ID_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+def new_id() -> str:
+    """A URL-safe id with 128 random bits (22 characters)."""
+    return secrets.token_urlsafe(ID_BYTES)
+
+
+def is_valid_id(value: str) -> bool:
+    """True when ``value`` has the shape of an id made by :func:`new_id`."""
+    return bool(_ID_RE.match(value))
+
+
+def new_secret() -> str:
+    """A URL-safe secret with 256 random bits (43 characters), for tokens."""
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,50 @@
+"""Apply the Alembic migrations shipped with the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from asciihub.storage.metadata.database import Database, translate_errors
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _config(connection: Any) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision this code knows."""
+    head = ScriptDirectory.from_config(_config(None)).get_current_head()
+    return head or ""
+
+
+async def current_revision(db: Database) -> str | None:
+    """The revision the database is at, or None when it has never been migrated."""
+
+    def _read(sync_conn: Any) -> str | None:
+        return MigrationContext.configure(sync_conn).get_current_revision()
+
+    async with db.read() as conn:
+        return await conn.run_sync(_read)
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the schema up to ``revision`` (idempotent)."""
+
+    def _upgrade(sync_conn: Any) -> None:
+        command.upgrade(_config(sync_conn), revision)
+
+    with translate_errors():
+        async with db.writer.connect() as conn:
+            await conn.run_sync(_upgrade)
+            await conn.commit()

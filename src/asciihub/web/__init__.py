@@ -1,0 +1,1 @@
+"""Web pages: Jinja2 templates and one stylesheet, no build step."""

@@ -1,0 +1,113 @@
+"""Page routes: the gallery at ``/``, one artwork at ``/a/{id}``, its images, profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from asciihub import __version__
+from asciihub.api.auth import principal_for
+from asciihub.api.state import services
+from asciihub.errors import AsciihubError, InvalidInput, NotFound
+from asciihub.services.gallery import parse_page_query
+
+HERE = Path(__file__).parent
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    auto_reload=False,
+)
+HTML_HEADERS = {"Cache-Control": "private, no-cache"}
+
+
+def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = templates.get_template(name).render(version=__version__, **context)
+    return HTMLResponse(html, status_code=status, headers=HTML_HEADERS)
+
+
+def _error_page(exc: AsciihubError) -> HTMLResponse:
+    return _page("error.html", status=exc.status, error=exc)
+
+
+async def index(request: Request) -> Response:
+    """The public gallery with search and paging."""
+    settings = services(request).settings
+    params = {k: v for k, v in request.query_params.items() if k in ("q", "sort", "cursor", "tag") and v}
+    try:
+        query = parse_page_query(
+            params, default_limit=settings.gallery_page_size, max_limit=settings.gallery_max_page_size
+        )
+        page = orjson.loads(await services(request).gallery.public_page(query))
+    except InvalidInput as exc:
+        return _error_page(exc)
+    return _page("index.html", page=page, query=query)
+
+
+async def artwork(request: Request) -> Response:
+    """One artwork: the first frame readable without JavaScript, the rest played by it."""
+    try:
+        entry = await services(request).artworks.get(
+            await principal_for(request), request.path_params["artwork_id"]
+        )
+    except NotFound as exc:
+        return _error_page(exc)
+    data = orjson.loads(entry.body)
+    player = orjson.dumps(
+        {"fps": data["fps"], "frames": [[f["text"], f["duration_ms"]] for f in data["frames"]]}
+    ).decode()
+    return _page("artwork.html", art=data, player_json=player.replace("</", "<\\/"))
+
+
+async def profile(request: Request) -> Response:
+    """A user's public artworks (all of them for the user)."""
+    built = services(request)
+    try:
+        query = parse_page_query(
+            {k: v for k, v in request.query_params.items() if k in ("cursor", "sort") and v},
+            default_limit=built.settings.gallery_page_size,
+            max_limit=built.settings.gallery_max_page_size,
+        )
+        page = await built.gallery.user_page(
+            await principal_for(request), request.path_params["handle"], query
+        )
+    except (NotFound, InvalidInput) as exc:
+        return _error_page(exc)
+    return _page("profile.html", page=page, query=query)
+
+
+async def _image(request: Request, kind: str) -> Response:
+    data, etag = await services(request).images.png(
+        await principal_for(request), request.path_params["artwork_id"], kind  # type: ignore[arg-type]
+    )
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(
+        data, media_type="image/png", headers={"ETag": etag, "Cache-Control": "private, max-age=60"}
+    )
+
+
+async def thumbnail(request: Request) -> Response:
+    """GET /a/{id}/thumbnail.png."""
+    return await _image(request, "thumbnail")
+
+
+async def card(request: Request) -> Response:
+    """GET /a/{id}/card.png: a 1200x630 social card."""
+    return await _image(request, "card")
+
+
+routes = [
+    Route("/", index, methods=["GET"], name="index"),
+    Route("/a/{artwork_id}", artwork, methods=["GET"], name="artwork_page"),
+    Route("/a/{artwork_id}/thumbnail.png", thumbnail, methods=["GET"], name="thumbnail"),
+    Route("/a/{artwork_id}/card.png", card, methods=["GET"], name="card"),
+    Route("/u/{handle}", profile, methods=["GET"], name="profile"),
+    Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+]
