@@ -1,0 +1,244 @@
+"""The embedded KV store: one SQLite file in WAL mode, used inline on the event loop.
+
+``get`` is the platform's hot read path (every cached artwork GET), so it runs one
+cached prepared ``SELECT`` on the loop thread: no thread hop, no driver wrapper. Writes
+also run inline; the connection never waits on a lock (``busy_timeout = 0``): a write
+that finds the database locked by another process yields to the loop and retries
+with back-off until a deadline, then raises ``Unavailable``. Expired rows are filtered
+on every read and purged in small batches every ``purge_every`` writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from asciihub.errors import InvalidInput, Unavailable
+from asciihub.storage.kv.keys import (
+    decode_cursor,
+    decode_metadata,
+    encode_cursor,
+    encode_metadata,
+    encode_value,
+    expiry_of,
+    key_upper_bound,
+    validate_amount,
+    validate_key,
+    validate_limit,
+    validate_many,
+    validate_prefix,
+)
+from asciihub.storage.kv.protocol import JsonValue, KVKey, KVPage
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL,
+    expiration INTEGER,
+    metadata TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS kv_expiration ON kv (expiration) WHERE expiration IS NOT NULL;
+"""
+_LIVE = "(expiration IS NULL OR expiration > ?)"
+_GET = f"SELECT value FROM kv WHERE key = ? AND {_LIVE}"
+_GET_META = f"SELECT value, metadata FROM kv WHERE key = ? AND {_LIVE}"
+_PUT = "INSERT OR REPLACE INTO kv (key, value, expiration, metadata) VALUES (?, ?, ?, ?)"
+_DELETE = "DELETE FROM kv WHERE key = ?"
+_INCR = """
+INSERT INTO kv (key, value, expiration, metadata) VALUES (:key, :fresh, :expiry, NULL)
+ON CONFLICT (key) DO UPDATE SET
+    value = CASE WHEN kv.expiration IS NOT NULL AND kv.expiration <= :now THEN :fresh
+        ELSE CAST(CAST(CAST(CAST(kv.value AS TEXT) AS INTEGER) + :amount AS TEXT) AS BLOB) END,
+    expiration = CASE WHEN kv.expiration IS NOT NULL AND kv.expiration <= :now
+        THEN :expiry ELSE kv.expiration END,
+    metadata = CASE WHEN kv.expiration IS NOT NULL AND kv.expiration <= :now
+        THEN NULL ELSE kv.metadata END
+WHERE (kv.expiration IS NOT NULL AND kv.expiration <= :now)
+    OR printf('%d', CAST(CAST(kv.value AS TEXT) AS INTEGER)) = CAST(kv.value AS TEXT)
+RETURNING CAST(value AS TEXT)
+"""
+_PURGE = (
+    "DELETE FROM kv WHERE key IN "
+    "(SELECT key FROM kv WHERE expiration IS NOT NULL AND expiration <= ? LIMIT ?)"
+)
+_WRITE_DEADLINE = 10.0
+_Rows = list[Any]
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class SqliteKVStore:
+    """KV on one SQLite file; several processes on one machine may share it."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        purge_every: int = 1000,
+        purge_batch: int = 1000,
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._purge_every = purge_every
+        self._purge_batch = purge_batch
+        self._writes = 0
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, cached_statements=64
+        )
+        conn.execute("PRAGMA busy_timeout = 10000")  # opening may race other processes
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.executescript(_SCHEMA)
+        conn.execute("PRAGMA busy_timeout = 0")
+        self._conn = conn
+
+    # --- reads (inline) ------------------------------------------------------------
+
+    async def get(self, key: str) -> bytes | None:
+        """The value, or None when missing or expired."""
+        validate_key(key)
+        try:
+            row = self._conn.execute(_GET, (key, self._clock())).fetchone()
+        except sqlite3.OperationalError as exc:
+            rows = await self._retry(exc, _GET, (key, self._clock()))
+            row = rows[0] if rows else None
+        return None if row is None else bytes(row[0])
+
+    async def get_with_metadata(self, key: str) -> tuple[bytes | None, JsonValue | None]:
+        """The value and its metadata, read together (both None when missing)."""
+        validate_key(key)
+        rows = await self._run(_GET_META, (key, self._clock()))
+        if not rows:
+            return None, None
+        return bytes(rows[0][0]), decode_metadata(rows[0][1])
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, bytes | None]:
+        """Up to 100 keys in one query; missing or expired ones map to None."""
+        names = validate_many(keys)
+        found: dict[str, bytes | None] = dict.fromkeys(names)
+        if names:
+            marks = ", ".join("?" * len(set(names)))
+            sql = f"SELECT key, value FROM kv WHERE key IN ({marks}) AND {_LIVE}"
+            for name, value in await self._run(sql, (*set(names), self._clock())):
+                found[name] = bytes(value)
+        return found
+
+    async def list(
+        self, prefix: str = "", *, cursor: str | None = None, limit: int = 1000
+    ) -> KVPage:
+        """Live keys under ``prefix`` in UTF-8 byte order (BINARY collation)."""
+        validate_prefix(prefix)
+        validate_limit(limit)
+        sql = f"SELECT key, expiration, metadata FROM kv WHERE {_LIVE} AND key >= ?"
+        params: list[Any] = [self._clock(), prefix]
+        upper = key_upper_bound(prefix)
+        if upper is not None:
+            sql += " AND key < ?"
+            params.append(upper)
+        if cursor:
+            sql += " AND key > ?"
+            params.append(decode_cursor(cursor))
+        sql += " ORDER BY key LIMIT ?"
+        params.append(limit + 1)
+        rows = await self._run(sql, tuple(params))
+        keys = [
+            KVKey(name=name, expiration=expiration, metadata=decode_metadata(metadata))
+            for name, expiration, metadata in rows[:limit]
+        ]
+        complete = len(rows) <= limit
+        return KVPage(
+            keys=keys,
+            list_complete=complete,
+            cursor=None if complete else encode_cursor(keys[-1].name),
+        )
+
+    # --- writes (inline, retried on lock) -------------------------------------------
+
+    async def put(
+        self,
+        key: str,
+        value: bytes | str,
+        *,
+        ttl: int | None = None,
+        expiration: int | None = None,
+        metadata: JsonValue | None = None,
+    ) -> None:
+        """Store ``value``; ``ttl`` wins over ``expiration`` when both are given."""
+        validate_key(key)
+        data = encode_value(value)
+        expiry = expiry_of(ttl, expiration, self._clock())
+        await self._write(_PUT, (key, data, expiry, encode_metadata(metadata)))
+
+    async def delete(self, key: str) -> None:
+        """Remove ``key``; a missing key is not an error."""
+        validate_key(key)
+        await self._write(_DELETE, (key,))
+
+    async def incr(self, key: str, amount: int = 1, *, ttl: int | None = None) -> int:
+        """Add ``amount`` in one UPSERT; ``ttl`` applies when the counter is (re)created."""
+        validate_key(key)
+        validate_amount(amount)
+        now = self._clock()
+        params = {
+            "key": key,
+            "fresh": str(amount).encode(),
+            "expiry": expiry_of(ttl, None, now),
+            "now": now,
+            "amount": amount,
+        }
+        rows = await self._write(_INCR, params)
+        if not rows:
+            message = f"KV key {key!r} holds a value that is not an integer; incr needs one"
+            raise InvalidInput(message, code="not_a_counter")
+        return int(rows[0][0])
+
+    async def purge_expired(self) -> int:
+        """Delete up to ``purge_batch`` expired rows now; return how many went."""
+        before = self._conn.total_changes
+        await self._run(_PURGE, (self._clock(), self._purge_batch))
+        return self._conn.total_changes - before
+
+    async def _write(self, sql: str, params: Any) -> _Rows:
+        rows = await self._run(sql, params)
+        self._writes += 1
+        if self._writes % self._purge_every == 0:
+            await self._run(_PURGE, (self._clock(), self._purge_batch))
+        return rows
+
+    async def _run(self, sql: str, params: Any) -> _Rows:
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            return await self._retry(exc, sql, params)
+
+    async def _retry(self, first: sqlite3.OperationalError, sql: str, params: Any) -> _Rows:
+        """Retry a statement that met a lock, yielding to the loop between attempts."""
+        if not _is_busy(first):
+            message = f"KV database {self.path} failed: {first}"
+            raise Unavailable(message, retry_after=5, code="kv_error") from first
+        deadline = time.monotonic() + _WRITE_DEADLINE
+        delay = 0.0005
+        while time.monotonic() < deadline:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    message = f"KV database {self.path} failed: {exc}"
+                    raise Unavailable(message, retry_after=5, code="kv_error") from exc
+        message = f"KV database {self.path} stayed locked for {_WRITE_DEADLINE:.0f} s"
+        raise Unavailable(message, retry_after=1, code="kv_busy") from first
+
+    async def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
