@@ -1,0 +1,86 @@
+"""Pre-processing on linear-light samples: levels, contrast, gamma, sharpening, invert.
+
+Every function takes and returns ``float32`` (rows, columns) in [0, 1] and is a pure
+function of its arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from asciihub.errors import InvalidInput
+
+Plane = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Adjustments:
+    """Pre-processing options; the defaults leave the image as it is."""
+
+    gamma: float = 1.0
+    auto_levels: bool = False
+    contrast: float = 1.0
+    sharpen: float = 0.0
+    invert: bool = False
+
+    def check(self) -> None:
+        """Raise ``InvalidInput`` when a value is out of its range."""
+        checks = (
+            ("gamma", self.gamma, 0.1, 10.0),
+            ("contrast", self.contrast, 0.0, 10.0),
+            ("sharpen", self.sharpen, 0.0, 10.0),
+        )
+        for name, value, low, high in checks:
+            if not low <= value <= high:
+                message = f"{name} {value} must be between {low} and {high}"
+                raise InvalidInput(message, code="invalid_option")
+
+
+def auto_levels(plane: Plane, *, low_pct: float = 1.0, high_pct: float = 99.0) -> Plane:
+    """Stretch the 1st..99th percentile of ``plane`` to [0, 1]."""
+    low, high = np.percentile(plane, (low_pct, high_pct))
+    if high - low < 1e-6:
+        return plane
+    return np.asarray(np.clip((plane - low) / (high - low), 0.0, 1.0), dtype=np.float32)
+
+
+def contrast(plane: Plane, amount: float) -> Plane:
+    """Scale ``plane``'s distance from its mean by ``amount`` (1 leaves it as it is)."""
+    mean = float(plane.mean())
+    return np.asarray(np.clip((plane - mean) * amount + mean, 0.0, 1.0), dtype=np.float32)
+
+
+def gamma(plane: Plane, value: float) -> Plane:
+    """Raise ``plane`` to ``1 / value`` (above 1 brightens the mid-tones)."""
+    return np.power(plane, 1.0 / value, dtype=np.float32)
+
+
+def sharpen(plane: Plane, amount: float) -> Plane:
+    """Unsharp mask with a 3x3 box: ``plane + amount * (plane - blur(plane))``."""
+    padded = np.pad(plane, 1, mode="edge")
+    rows, cols = plane.shape
+    blur = np.zeros_like(plane)
+    for dr in range(3):
+        for dc in range(3):
+            blur += padded[dr : dr + rows, dc : dc + cols]
+    blur /= 9.0
+    return np.clip(plane + amount * (plane - blur), 0.0, 1.0).astype(np.float32)
+
+
+def apply_adjustments(plane: Plane, options: Adjustments) -> Plane:
+    """Apply every adjustment in a fixed order: levels, contrast, gamma, sharpen, invert."""
+    out = plane
+    if options.auto_levels:
+        out = auto_levels(out)
+    if options.contrast != 1.0:
+        out = contrast(out, options.contrast)
+    if options.gamma != 1.0:
+        out = gamma(out, options.gamma)
+    if options.sharpen > 0.0:
+        out = sharpen(out, options.sharpen)
+    if options.invert:
+        out = (1.0 - out).astype(np.float32)
+    return out

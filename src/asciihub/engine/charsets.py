@@ -1,0 +1,78 @@
+"""Character sets: the tone ramps, the printable ASCII alphabet, blocks and braille.
+
+Ramps run from the least ink to the most (light ink on a dark background). The tone
+styles do not trust the listed order: :mod:`asciihub.engine.glyphs` measures each
+character's real ink coverage in the bundled font and sorts by it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SIMPLE_RAMP = " .:-=+*#%@"
+"""A short ramp of ten characters."""
+
+DENSE_RAMP = " .'`^\",:;Il!i><~+_-?][}{1)(|\\/tfjrxnuvczXYUJCLQ0OZmwqpdbkhao*#MW&8%B@$"
+"""The classic ramp of about seventy characters."""
+
+PRINTABLE_ASCII = "".join(chr(code) for code in range(32, 127))
+"""Every printable ASCII character, space first: the alphabet of the shape style."""
+
+EDGE_GLYPHS = "-/|\\_"
+"""Line glyphs the edges style draws: horizontal, rising, vertical, falling, low."""
+
+# Quadrant blocks indexed by bits: 1 top-left, 2 top-right, 4 bottom-left, 8 bottom-right.
+QUADRANT_BLOCKS = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"
+"""The sixteen quadrant block characters, indexed by their 4-bit pattern."""
+
+BRAILLE_BASE = 0x2800
+"""Code point of the empty braille cell; a dot pattern adds its 8-bit mask."""
+
+# Bit of each dot in a 2x4 braille cell, as (row, column) -> bit.
+BRAILLE_BITS = ((0, 3), (1, 4), (2, 5), (6, 7))
+"""Braille dot bits, indexed [row][column] for the 4 rows by 2 columns of a cell."""
+
+BRAILLE_ALPHABET = "".join(chr(BRAILLE_BASE + mask) for mask in range(256))
+"""Every braille pattern, indexed by its dot mask."""
+
+
+@dataclass(frozen=True)
+class StyleInfo:
+    """What a style is called, what it draws with and how it reads the pixels."""
+
+    name: str
+    alphabet: str
+    description: str
+    sub_rows: int
+    sub_cols: int
+
+
+STYLES: dict[str, StyleInfo] = {
+    "simple": StyleInfo("simple", SIMPLE_RAMP, "a short ramp of ten characters, by tone", 1, 1),
+    "dense": StyleInfo("dense", DENSE_RAMP, "a ramp of about seventy characters, by tone", 1, 1),
+    "shape": StyleInfo(
+        "shape",
+        PRINTABLE_ASCII,
+        "per cell, the printable ASCII glyph whose bitmap best matches the pixels",
+        4,
+        2,
+    ),
+    "edges": StyleInfo(
+        "edges",
+        SIMPLE_RAMP + EDGE_GLYPHS,
+        "line glyphs (/ \\ | - _) along edges, over a tone fill",
+        4,
+        2,
+    ),
+    "blocks": StyleInfo(
+        "blocks", QUADRANT_BLOCKS, "Unicode half and quadrant blocks, 2x2 per cell", 2, 2
+    ),
+    "braille": StyleInfo("braille", BRAILLE_ALPHABET, "braille dots, 2x4 per cell", 4, 2),
+}
+"""Every built-in style by name (a custom ramp is given as ``ramp=``)."""
+
+COLOR_MODES = ("none", "ansi16", "ansi256", "truecolor")
+"""Colour modes for terminal output."""
+
+DITHER_MODES = ("none", "floyd-steinberg", "ordered")
+"""Dithering modes for the tone, blocks and braille styles."""

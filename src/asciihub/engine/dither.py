@@ -1,0 +1,76 @@
+"""Quantising a plane to a set of levels: nearest, Floyd–Steinberg, ordered (Bayer).
+
+Input planes are ``float32`` (rows, columns); levels are ``float32`` (n,) ascending.
+The result is ``intp`` (rows, columns) indices into the levels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from asciihub.errors import InvalidInput
+
+Plane = npt.NDArray[np.float32]
+Indices = npt.NDArray[np.intp]
+
+_BAYER_4 = (
+    np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]], dtype=np.float32) + 0.5
+) / 16.0
+
+
+def nearest_levels(plane: Plane, levels: Plane) -> Indices:
+    """Index of the nearest level for every value."""
+    mids = (levels[1:] + levels[:-1]) / 2.0
+    return np.searchsorted(mids, plane).astype(np.intp)
+
+
+def ordered(plane: Plane, levels: Plane) -> Indices:
+    """Ordered dithering with a 4x4 Bayer matrix, in level-index space."""
+    rows, cols = plane.shape
+    position = np.interp(plane, levels, np.arange(len(levels), dtype=np.float32))
+    tiles = np.tile(_BAYER_4, (rows // 4 + 1, cols // 4 + 1))[:rows, :cols]
+    index = np.floor(position + tiles).astype(np.intp)
+    return np.clip(index, 0, len(levels) - 1)
+
+
+def floyd_steinberg(plane: Plane, levels: Plane) -> Indices:
+    """Floyd–Steinberg error diffusion, exact, vectorised along anti-diagonals.
+
+    Cell (r, c) depends on (r, c-1) and on row r-1 up to column c+1, so every cell with
+    the same ``c + 2r`` can be quantised at once: ``columns + 2 * rows`` numpy steps.
+    """
+    rows, cols = plane.shape
+    work = np.zeros((rows + 1, cols + 2), dtype=np.float32)
+    work[:rows, 1 : cols + 1] = plane
+    out = np.zeros((rows, cols), dtype=np.intp)
+    mids = (levels[1:] + levels[:-1]) / 2.0
+    all_rows = np.arange(rows)
+    for step in range(cols + 2 * (rows - 1)):
+        low = max(0, (step - cols + 2) // 2)
+        high = min(rows - 1, step // 2)
+        if low > high:
+            continue
+        r = all_rows[low : high + 1]
+        c = step - 2 * r + 1
+        value = work[r, c]
+        index = np.searchsorted(mids, value)
+        out[r, c - 1] = index
+        error = value - levels[index]
+        work[r, c + 1] += error * (7 / 16)
+        work[r + 1, c - 1] += error * (3 / 16)
+        work[r + 1, c] += error * (5 / 16)
+        work[r + 1, c + 1] += error * (1 / 16)
+    return out
+
+
+def quantise(plane: Plane, levels: Plane, mode: str = "none") -> Indices:
+    """Quantise ``plane`` to ``levels`` with dithering ``mode`` (none, floyd-steinberg, ordered)."""
+    if mode == "none":
+        return nearest_levels(plane, levels)
+    if mode in ("floyd-steinberg", "fs"):
+        return floyd_steinberg(plane, levels)
+    if mode == "ordered":
+        return ordered(plane, levels)
+    message = f"unknown dithering {mode!r}; choose none, floyd-steinberg or ordered"
+    raise InvalidInput(message, code="invalid_option")

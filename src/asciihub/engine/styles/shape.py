@@ -1,0 +1,68 @@
+"""The shape style: per cell, the ASCII glyph whose bitmap best matches the pixels.
+
+Each cell is sampled at ``sub_rows x sub_cols`` (4 x 2 by default: finer grids chase
+detail a viewer never resolves) and compared with every glyph's bitmap at the same
+resolution. The cost is the squared error plus ``tone_weight`` times the squared error
+of the cell's mean, so structure decides between glyphs of the right tone. Expanded,
+both terms are linear in the cell's samples, so all cells are matched at once with one
+matrix product: ``|t - g|^2 = |t|^2 - 2 t.g + |g|^2``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from asciihub.engine.charsets import PRINTABLE_ASCII
+from asciihub.engine.glyphs import glyph_features
+
+Codes = npt.NDArray[np.uint32]
+
+SHAPE_SCALE = 0.4
+"""Light of a white cell in glyph ink units (the densest glyph's mean is about 0.28):
+bright areas may choose heavy glyphs whose strokes follow the edges."""
+
+TONE_WEIGHT = 1.5
+"""Weight of the cell-mean error against the per-sample error."""
+
+
+@lru_cache(maxsize=8)
+def _prepared(
+    alphabet: str, sub_rows: int, sub_cols: int, tone_weight: float
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.uint32]]:
+    features = glyph_features(alphabet, sub_rows, sub_cols)
+    count = sub_rows * sub_cols
+    mean = features.mean(axis=1)
+    weights = (2.0 * features.T + 2.0 * tone_weight * mean[None, :]).astype(np.float32)
+    bias = ((features * features).sum(axis=1) + tone_weight * count * mean * mean).astype(
+        np.float32
+    )
+    codes = np.array([ord(char) for char in alphabet], dtype=np.uint32)
+    return weights, bias, codes
+
+
+def shape_codes(
+    samples: npt.NDArray[np.float32],
+    *,
+    sub_rows: int = 4,
+    sub_cols: int = 2,
+    alphabet: str = PRINTABLE_ASCII,
+    scale: float = SHAPE_SCALE,
+    tone_weight: float = TONE_WEIGHT,
+) -> Codes:
+    """Map ``float32`` (rows * sub_rows, columns * sub_cols) samples to glyph code points."""
+    total_rows, total_cols = samples.shape
+    rows, cols = total_rows // sub_rows, total_cols // sub_cols
+    cells = (
+        samples[: rows * sub_rows, : cols * sub_cols]
+        .reshape(rows, sub_rows, cols, sub_cols)
+        .transpose(0, 2, 1, 3)
+        .reshape(rows * cols, sub_rows * sub_cols)
+    )
+    weights, bias, codes = _prepared(alphabet, sub_rows, sub_cols, tone_weight)
+    score = (cells * np.float32(scale)) @ weights
+    score -= bias
+    best = np.argmax(score, axis=1)
+    return np.asarray(codes[best].reshape(rows, cols), dtype=np.uint32)

@@ -1,0 +1,210 @@
+"""Still-image conversion: golden outputs, sizes, styles, colour and bad input."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from asciihub.engine import EngineLimits, convert
+from asciihub.engine.charsets import STYLES
+from asciihub.engine.color import colorize_text
+from asciihub.errors import InvalidInput, TooLarge, UnsupportedMedia
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "engine"
+GOLDEN_STYLES = ("simple", "dense", "shape", "edges", "blocks", "braille")
+
+
+def png_bytes(image: Image.Image, fmt: str = "PNG", **params: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **params)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("style", GOLDEN_STYLES)
+def test_golden_output(style: str) -> None:
+    expected = (FIXTURES / f"gradient.{style}.golden.txt").read_text(encoding="utf-8")
+    frame = convert(FIXTURES / "gradient.png", width=24, style=style)
+    assert frame.text + "\n" == expected
+
+
+def test_path_bytes_and_image_agree() -> None:
+    path = FIXTURES / "gradient.png"
+    by_path = convert(path, width=30)
+    assert convert(path.read_bytes(), width=30) == by_path
+    assert convert(Image.open(path), width=30) == by_path
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    style=st.sampled_from(sorted(STYLES)),
+    columns=st.integers(1, 120),
+    rows=st.one_of(st.none(), st.integers(1, 60)),
+    size=st.tuples(st.integers(1, 300), st.integers(1, 300)),
+)
+def test_grid_has_requested_size_and_alphabet(
+    style: str, columns: int, rows: int | None, size: tuple[int, int]
+) -> None:
+    rng = np.random.default_rng(columns * 1000 + size[0])
+    image = Image.fromarray(rng.integers(0, 256, (size[1], size[0]), dtype=np.uint8), mode="L")
+    frame = convert(image, width=columns, height=rows, style=style)
+    lines = frame.text.split("\n")
+    assert all(len(line) == columns for line in lines)
+    if rows is not None:
+        assert len(lines) == rows
+    alphabet = set(STYLES[style].alphabet)
+    assert set(frame.text) - {"\n"} <= alphabet
+
+
+def test_custom_ramp_uses_only_its_characters() -> None:
+    frame = convert(FIXTURES / "gradient.png", width=40, style="custom", ramp=" .oO@")
+    assert set(frame.text) - {"\n"} <= set(" .oO@")
+    assert "@" in frame.text
+    assert " " in frame.text
+
+
+def test_tone_is_monotonic_on_a_ramp() -> None:
+    ramp = Image.fromarray(np.tile(np.arange(256, dtype=np.uint8), (8, 1)), mode="L")
+    line = convert(ramp, width=64, height=1, style="simple").text
+    order = " .:-=+*#%@"
+    from asciihub.engine.glyphs import calibrated_ramp
+
+    calibrated, _ = calibrated_ramp(order)
+    ranks = [calibrated.index(char) for char in line]
+    assert ranks == sorted(ranks)
+    assert ranks[0] == 0
+    assert ranks[-1] == len(calibrated) - 1
+
+
+def test_invert_swaps_dark_and_light() -> None:
+    from asciihub.engine import Adjustments
+
+    black = Image.new("L", (40, 40), 0)
+    assert set(convert(black, width=10).text) <= {" ", "\n"}
+    inverted = convert(black, width=10, adjust=Adjustments(invert=True)).text
+    assert " " not in inverted
+
+
+def test_colors_are_kept_per_cell_and_rendered_as_ansi() -> None:
+    red = Image.new("RGB", (40, 20), (255, 0, 0))
+    frame = convert(red, width=8, height=4, color="truecolor")
+    assert frame.colors == bytes([255, 0, 0]) * 32
+    assert "\x1b[38;2;255;0;0m" in colorize_text(frame.text, frame.colors, "truecolor")
+    assert "\x1b[38;5;196m" in colorize_text(frame.text, frame.colors, "ansi256")
+    assert "\x1b[91m" in colorize_text(frame.text, frame.colors, "ansi16")
+    assert convert(red, width=8).colors is None
+
+
+def test_transparency_is_composited_on_the_background() -> None:
+    clear = Image.new("RGBA", (20, 20), (255, 255, 255, 0))
+    assert set(convert(clear, width=5).text) <= {" ", "\n"}
+    white = convert(clear, width=5, background=(255, 255, 255)).text
+    assert " " not in white
+
+
+def test_exif_orientation_is_applied() -> None:
+    tall = Image.new("L", (20, 40), 0)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees: shown as 40 wide by 20 tall
+    data = png_bytes(tall, "JPEG", exif=exif.tobytes())
+    frame = convert(data, width=40)
+    assert len(frame.text.split("\n")) == 10
+
+
+@pytest.mark.parametrize("dither", ["none", "floyd-steinberg", "ordered"])
+def test_dithering_keeps_mean_tone(dither: str) -> None:
+    grey = Image.new("L", (200, 200), 128)
+    text = convert(grey, width=60, height=30, style="braille", dither=dither).text
+    dots = sum(bin(ord(c) - 0x2800).count("1") for c in text if c != "\n")
+    share = dots / (60 * 30 * 8)
+    expected = ((128 / 255 + 0.055) / 1.055) ** 2.4  # linear light of sRGB 128
+    if dither == "none":
+        assert share in (0.0, 1.0)
+    else:
+        assert abs(share - expected) < 0.03
+
+
+def truncated_png() -> bytes:
+    data = png_bytes(Image.new("RGB", (64, 64), (10, 200, 30)))
+    return data[: len(data) // 2]
+
+
+def chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A valid PNG header claiming 10^10 pixels, with a few bytes of data."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    data = zlib.compress(b"\x00" * 1000)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "code"),
+    [
+        (b"", InvalidInput, "empty_image"),
+        (b"not an image at all", UnsupportedMedia, "unsupported_image"),
+        (truncated_png(), InvalidInput, "corrupt_image"),
+        (bomb_png(), TooLarge, "image_too_large"),
+    ],
+    ids=["empty", "garbage", "truncated", "bomb"],
+)
+def test_bad_input_raises_clear_errors(data: bytes, error: type[Exception], code: str) -> None:
+    with pytest.raises(error) as caught:
+        convert(data, width=20)
+    assert caught.value.code == code  # type: ignore[attr-defined]
+
+
+def test_pixel_limit_is_a_parameter() -> None:
+    data = png_bytes(Image.new("L", (50, 50)))
+    with pytest.raises(TooLarge):
+        convert(data, width=10, limits=EngineLimits(max_pixels=2000))
+    convert(data, width=10, limits=EngineLimits(max_pixels=2500))
+
+
+def test_unsupported_format_is_refused() -> None:
+    data = png_bytes(Image.new("RGB", (8, 8)), "PPM")
+    with pytest.raises(UnsupportedMedia):
+        convert(data, width=4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"width": 0}, InvalidInput),
+        ({"width": -3}, InvalidInput),
+        ({"width": 10_000}, TooLarge),
+        ({"width": 10, "height": 10_000}, TooLarge),
+        ({"width": 10, "style": "nope"}, InvalidInput),
+        ({"width": 10, "color": "purple"}, InvalidInput),
+        ({"width": 10, "dither": "random"}, InvalidInput),
+        ({"width": 10, "style": "custom"}, InvalidInput),
+        ({"width": 10, "style": "custom", "ramp": "\x1b["}, InvalidInput),
+    ],
+)
+def test_bad_options_raise(kwargs: dict[str, object], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        convert(FIXTURES / "gradient.png", **kwargs)  # type: ignore[arg-type]
+
+
+def test_missing_file() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        convert("/definitely/not/here.png")
+    assert caught.value.code == "file_not_found"
+
+
+def test_large_jpeg_decodes_in_draft_mode() -> None:
+    big = Image.new("RGB", (4000, 3000), (90, 90, 90))
+    data = png_bytes(big, "JPEG", quality=70)
+    frame = convert(data, width=40)
+    assert len(frame.text.split("\n")[0]) == 40
