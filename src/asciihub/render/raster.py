@@ -40,9 +40,11 @@ def _runs(line: str, colors: bytes, offset: int) -> list[tuple[int, str, tuple[i
     runs: list[tuple[int, str, tuple[int, int, int]]] = []
     start = 0
     for index in range(1, len(line) + 1):
-        if index == len(line) or colors[offset + 3 * index : offset + 3 * index + 3] != colors[
-            offset + 3 * start : offset + 3 * start + 3
-        ]:
+        if (
+            index == len(line)
+            or colors[offset + 3 * index : offset + 3 * index + 3]
+            != colors[offset + 3 * start : offset + 3 * start + 3]
+        ):
             rgb = colors[offset + 3 * start : offset + 3 * start + 3]
             runs.append((start, line[start:index], (rgb[0], rgb[1], rgb[2])))
             start = index
@@ -78,16 +80,28 @@ def _fit(image: Image.Image, box: tuple[int, int]) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS) if scale < 1.0 else image
 
 
+def fitting_font_size(columns: int, rows: int, box: tuple[int, int], largest: int = 48) -> int:
+    """The font size (px) at which a ``columns`` x ``rows`` grid best fills ``box``."""
+    by_width = box[0] / (max(columns, 1) * 0.6021)
+    by_height = box[1] / (max(rows, 1) * 1.2)
+    return max(6, min(largest, int(min(by_width, by_height))))
+
+
 def thumbnail_png(document: ArtworkDocument) -> bytes:
-    """The first frame, fitted into 640x360 at most, as PNG bytes."""
-    image = frame_image(document.frames[0], document.width, document.height)
+    """The first frame, drawn to fill 640x360 at most (small art is drawn large), as PNG."""
+    size = fitting_font_size(document.width, document.height, THUMBNAIL_BOX)
+    image = frame_image(document.frames[0], document.width, document.height, font_size=size)
     return _png(_fit(image, THUMBNAIL_BOX))
 
 
 def card_png(document: ArtworkDocument, *, title: str, owner: str) -> bytes:
     """A 1200x630 social card: the first frame centred, the title and owner below."""
     card = Image.new("RGB", CARD_SIZE, BACKGROUND)
-    art = _fit(frame_image(document.frames[0], document.width, document.height), (1120, 470))
+    size = fitting_font_size(document.width, document.height, (1120, 470), largest=64)
+    art = _fit(
+        frame_image(document.frames[0], document.width, document.height, font_size=size),
+        (1120, 470),
+    )
     card.paste(art, ((CARD_SIZE[0] - art.width) // 2, 30 + (470 - art.height) // 2))
     draw = ImageDraw.Draw(card)
     title_font = _font(36)

@@ -13,7 +13,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from asciihub import __version__
-from asciihub.api.auth import principal_for
+from asciihub.api.auth import SHARE_HEADER, principal_for, share_grant
 from asciihub.api.state import services
 from asciihub.errors import AsciihubError, InvalidInput, NotFound
 from asciihub.services.gallery import parse_page_query
@@ -50,15 +50,54 @@ async def index(request: Request) -> Response:
     return _page("index.html", page=page, query=query)
 
 
+SHARE_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _shared(request: Request, response: Response) -> Response:
+    if SHARE_HEADER in request.headers or "share" in request.query_params:
+        response.headers.update(SHARE_PAGE_HEADERS)
+    return response
+
+
 async def artwork(request: Request) -> Response:
     """One artwork: the first frame readable without JavaScript, the rest played by it."""
     try:
         entry = await services(request).artworks.get(
-            await principal_for(request), request.path_params["artwork_id"]
+            await principal_for(request),
+            request.path_params["artwork_id"],
+            grant=await share_grant(request),
         )
     except NotFound as exc:
-        return _error_page(exc)
-    data = orjson.loads(entry.body)
+        return _shared(request, _error_page(exc))
+    return _shared(request, _artwork_page(entry.body))
+
+
+async def shared_artwork(request: Request) -> Response:
+    """GET /s/{token}: the artwork a share link opens (never cached, no Referer sent)."""
+    built = services(request)
+    try:
+        principal = await principal_for(request)
+        body = await built.auth.shares.open(principal, request.path_params["token"])
+    except NotFound as exc:
+        response = _error_page(exc)
+    else:
+        response = _artwork_page(body)
+    response.headers.update(SHARE_PAGE_HEADERS)
+    return response
+
+
+async def login_page(request: Request) -> Response:
+    """GET /login: the login form (it posts JSON to /api/auth/login)."""
+    return _page("auth.html", mode="login")
+
+
+async def signup_page(request: Request) -> Response:
+    """GET /signup: the signup form (it posts JSON to /api/auth/signup)."""
+    return _page("auth.html", mode="signup")
+
+
+def _artwork_page(body: bytes) -> HTMLResponse:
+    data = orjson.loads(body)
     player = orjson.dumps(
         {"fps": data["fps"], "frames": [[f["text"], f["duration_ms"]] for f in data["frames"]]}
     ).decode()
@@ -84,7 +123,10 @@ async def profile(request: Request) -> Response:
 
 async def _image(request: Request, kind: str) -> Response:
     data, etag = await services(request).images.png(
-        await principal_for(request), request.path_params["artwork_id"], kind  # type: ignore[arg-type]
+        await principal_for(request),
+        request.path_params["artwork_id"],
+        kind,  # type: ignore[arg-type]
+        grant=await share_grant(request),
     )
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
@@ -95,12 +137,12 @@ async def _image(request: Request, kind: str) -> Response:
 
 async def thumbnail(request: Request) -> Response:
     """GET /a/{id}/thumbnail.png."""
-    return await _image(request, "thumbnail")
+    return _shared(request, await _image(request, "thumbnail"))
 
 
 async def card(request: Request) -> Response:
     """GET /a/{id}/card.png: a 1200x630 social card."""
-    return await _image(request, "card")
+    return _shared(request, await _image(request, "card"))
 
 
 routes = [
@@ -109,5 +151,8 @@ routes = [
     Route("/a/{artwork_id}/thumbnail.png", thumbnail, methods=["GET"], name="thumbnail"),
     Route("/a/{artwork_id}/card.png", card, methods=["GET"], name="card"),
     Route("/u/{handle}", profile, methods=["GET"], name="profile"),
+    Route("/s/{token}", shared_artwork, methods=["GET"], name="shared_artwork"),
+    Route("/login", login_page, methods=["GET"], name="login_page"),
+    Route("/signup", signup_page, methods=["GET"], name="signup_page"),
     Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
 ]
