@@ -427,6 +427,9 @@ BAD_KEYS = [
     "x" * 1025,
     "é" * 513,
     "lone\ud800surrogate",
+    ".asciihub-store",
+    ".asciihub-store/index.sqlite3",
+    ".ASCIIHUB-Store/blobs/00/x",
 ]
 
 
@@ -442,6 +445,34 @@ async def test_bad_keys_are_refused_everywhere(object_store: ObjectStore, key: s
         await object_store.head(key)
     with pytest.raises(InvalidInput):
         await object_store.delete([key])
+
+
+async def test_reserved_first_segment_is_explained(object_store: ObjectStore) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        await object_store.put(".asciihub-store/signing.key", b"x")
+    assert "reserved" in caught.value.message
+    for key in ("x/.asciihub-store/y", ".asciihub-store2/y", ".asciihub-storey"):
+        await object_store.put(key, b"ok")
+        assert (await object_store.get(key)).data == b"ok"  # type: ignore[union-attr]
+
+
+async def test_a_key_and_keys_below_it_coexist(object_store: ObjectStore) -> None:
+    """``a`` and ``a/b`` are two objects (a file system could not hold both as files)."""
+    await object_store.put("nest/a", b"file a")
+    await object_store.put("nest/a/b", b"file a/b")
+    await object_store.put("deep/x/y", b"first x/y")
+    await object_store.put("deep/x", b"then x")
+    for key, data in [
+        ("nest/a", b"file a"),
+        ("nest/a/b", b"file a/b"),
+        ("deep/x/y", b"first x/y"),
+        ("deep/x", b"then x"),
+    ]:
+        assert (await object_store.get(key)).data == data  # type: ignore[union-attr]
+    keys, _, _ = await list_all(object_store)
+    assert keys == ["deep/x", "deep/x/y", "nest/a", "nest/a/b"]
+    await object_store.delete("nest/a")
+    assert (await object_store.get("nest/a/b")).data == b"file a/b"  # type: ignore[union-attr]
 
 
 async def test_longest_key_is_accepted(object_store: ObjectStore) -> None:
@@ -554,7 +585,7 @@ asyncio.run(main())
 
 
 def blob_files(root: Path) -> list[Path]:
-    return [path for path in (root / "blobs").rglob("*") if path.is_file()]
+    return [path for path in (root / ".asciihub-store" / "blobs").rglob("*") if path.is_file()]
 
 
 @pytest.mark.parametrize("stage", ["temp", "renamed"])
@@ -578,12 +609,13 @@ async def test_killed_writer_leaves_no_visible_object(tmp_path: Path, stage: str
     assert body.data == b"old body"
     assert body.info.version == old.version
     assert [o.key for o in (await reopened.list("crash/")).objects] == ["crash/k"]
-    leftovers = list((root / "tmp").iterdir()) + blob_files(root)
+    tmp = root / ".asciihub-store" / "tmp"
+    leftovers = list(tmp.iterdir()) + blob_files(root)
     assert len(leftovers) == 2  # the old body plus the dead writer's file
 
     assert await reopened.sweep() == (1 if stage == "renamed" else 0)  # fresh temp files stay
     assert await reopened.sweep(older_than=0) == (1 if stage == "temp" else 0)
-    assert list((root / "tmp").iterdir()) == []
+    assert list(tmp.iterdir()) == []
     assert len(blob_files(root)) == 1
     assert (await reopened.get("crash/k")).data == b"old body"  # type: ignore[union-attr]
     await reopened.put("crash/k", b"after")
@@ -594,7 +626,7 @@ async def test_killed_writer_leaves_no_visible_object(tmp_path: Path, stage: str
 
 async def test_leftover_temp_file_is_invisible(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path / "objects")
-    (tmp_path / "objects" / "tmp" / "deadbeef.part").write_bytes(b"partial")
+    (tmp_path / "objects" / ".asciihub-store" / "tmp" / "deadbeef.part").write_bytes(b"partial")
     assert (await store.list()).objects == []
     assert await store.sweep(older_than=TEMP_MAX_AGE) == 0
     assert await store.sweep(older_than=0) == 1

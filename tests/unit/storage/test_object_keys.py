@@ -38,6 +38,7 @@ def breaks_a_rule(key: str) -> bool:
         or any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in key)
         or any(0xD800 <= ord(ch) <= 0xDFFF for ch in key)
         or any(part in (".", "..") for part in key.split("/"))
+        or key.split("/")[0].casefold() == ".asciihub-store"
     )
 
 
@@ -53,7 +54,7 @@ def test_validate_key_accepts_exactly_the_keys_that_break_no_rule(key: str) -> N
 @given(st.lists(safe_segment, min_size=1, max_size=6))
 def test_keys_made_of_safe_segments_are_valid(parts: list[str]) -> None:
     key = "/".join(parts)
-    if len(key.encode()) <= 1024:
+    if len(key.encode()) <= 1024 and parts[0].casefold() != ".asciihub-store":
         assert validate_key(key) == key
 
 
@@ -61,6 +62,22 @@ def test_keys_made_of_safe_segments_are_valid(parts: list[str]) -> None:
 def test_forbidden_characters_anywhere_are_refused(bad: str, head: str, tail: str) -> None:
     with pytest.raises(InvalidInput):
         validate_key(f"a{head}{bad}{tail}")
+
+
+@given(
+    st.sampled_from([".asciihub-store", ".ASCIIHUB-STORE", ".Asciihub-Store"]),
+    st.lists(safe_segment, max_size=3),
+)
+def test_reserved_first_segment_is_refused_in_any_case(name: str, rest: list[str]) -> None:
+    with pytest.raises(InvalidInput, match="reserved"):
+        validate_key("/".join([name, *rest]))
+
+
+@given(st.lists(safe_segment, min_size=1, max_size=3))
+def test_reserved_name_below_the_first_segment_is_fine(parts: list[str]) -> None:
+    key = "/".join(["x", *parts, ".asciihub-store", "y"])
+    if len(key.encode()) <= 1024:
+        assert validate_key(key) == key
 
 
 @given(text, text)

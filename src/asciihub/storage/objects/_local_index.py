@@ -99,10 +99,30 @@ def _connect(path: Path, busy_ms: int) -> sqlite3.Connection:
     return conn
 
 
+def _lookup(conn: sqlite3.Connection, key: str) -> IndexRow | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM objects WHERE key = ?", (key,)).fetchone()
+    return None if row is None else IndexRow(*row)
+
+
+def _range(
+    conn: sqlite3.Connection, lower: Position, upper: str | None, count: int
+) -> list[IndexRow]:
+    op = ">=" if lower[1] else ">"
+    params: list[Any] = [lower[0]]
+    sql = f"SELECT {_COLUMNS} FROM objects WHERE key {op} ?"
+    if upper is not None:
+        sql += " AND key < ?"
+        params.append(upper)
+    sql += " ORDER BY key LIMIT ?"
+    params.append(count)
+    return [IndexRow(*row) for row in conn.execute(sql, params)]
+
+
 class ObjectIndex:
     """The SQLite index: inline reads on one connection, writes serialised on another."""
 
     def __init__(self, path: Path) -> None:
+        self._path = path
         self._writer = _connect(path, busy_ms=60_000)
         self._writer.executescript(_SCHEMA)
         self._reader = _connect(path, busy_ms=5_000)
@@ -116,10 +136,20 @@ class ObjectIndex:
 
     def lookup(self, key: str) -> IndexRow | None:
         """The committed row of ``key`` (reader connection)."""
-        row = self._reader.execute(
-            f"SELECT {_COLUMNS} FROM objects WHERE key = ?", (key,)
-        ).fetchone()
-        return None if row is None else IndexRow(*row)
+        return _lookup(self._reader, key)
+
+    @contextmanager
+    def own_reader(self) -> Iterator[IndexReader]:
+        """Reads on a connection of their own, for a worker thread (view repair).
+
+        The shared reader serves the event loop; a statement another thread left open on
+        it would pin an old snapshot and hide fresh commits from the loop's reads.
+        """
+        conn = _connect(self._path, busy_ms=5_000)
+        try:
+            yield IndexReader(conn)
+        finally:
+            conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[IndexTransaction]:
@@ -134,20 +164,7 @@ class ObjectIndex:
             self._writer.execute("COMMIT")
 
     def _range(self, lower: Position, upper: str | None, count: int) -> list[IndexRow]:
-        op = ">=" if lower[1] else ">"
-        params: list[Any] = [lower[0]]
-        sql = f"SELECT {_COLUMNS} FROM objects WHERE key {op} ?"
-        if upper is not None:
-            sql += " AND key < ?"
-            params.append(upper)
-        sql += " ORDER BY key LIMIT ?"
-        params.append(count)
-        return [IndexRow(*row) for row in self._reader.execute(sql, params)]
-
-    def scan(self, after: str | None, count: int) -> list[IndexRow]:
-        """Up to ``count`` committed rows in key order, starting after key ``after``."""
-        lower: Position = ("", True) if after is None else (after, False)
-        return self._range(lower, None, count)
+        return _range(self._reader, lower, upper, count)
 
     def page(
         self, prefix: str, position: Position | None, limit: int, delimiter: str | None
@@ -180,6 +197,22 @@ class ObjectIndex:
         return rows, prefixes, lower if has_more else None
 
 
+class IndexReader:
+    """Committed rows read on a connection owned by one thread."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def lookup(self, key: str) -> IndexRow | None:
+        """The committed row of ``key``."""
+        return _lookup(self._conn, key)
+
+    def scan(self, after: str | None, count: int) -> list[IndexRow]:
+        """Up to ``count`` rows in key order, starting after key ``after``."""
+        lower: Position = ("", True) if after is None else (after, False)
+        return _range(self._conn, lower, None, count)
+
+
 class IndexTransaction:
     """Statements allowed inside :meth:`ObjectIndex.transaction`."""
 
@@ -188,9 +221,7 @@ class IndexTransaction:
 
     def lookup(self, key: str) -> IndexRow | None:
         """The row of ``key`` as this transaction sees it."""
-        row = self._conn.execute(f"SELECT {_COLUMNS} FROM objects WHERE key = ?", (key,))
-        found = row.fetchone()
-        return None if found is None else IndexRow(*found)
+        return _lookup(self._conn, key)
 
     def upsert(self, row: IndexRow) -> None:
         """Insert or replace the row of ``row.key``."""

@@ -1,20 +1,32 @@
-"""The embedded object store: a directory holding a SQLite index and one file per body.
+"""The embedded object store: a directory of plain files at their keys' paths, and the
+store's own directory holding a SQLite index and one file per body.
 
-Layout under the root: ``index.sqlite3`` (key → body file, size, etag, version,
-uploaded time, metadata), ``blobs/xx/{version}`` (bodies), ``tmp/`` (bodies being
-written) and ``signing.key`` (the download-link secret when no setting gives one).
+Layout under the root: ``{key}`` for every committed object (the key-path view: a hard
+link to the object's body file, so an operator finds ``artworks/u1/a1.json`` as a file),
+and ``.asciihub-store/`` (a name no key may start with) holding ``index.sqlite3`` (key
+→ body file, size, etag, version, uploaded time, metadata), ``blobs/xx/{version}``
+(bodies), ``tmp/`` (bodies being written), ``live/`` (one locked mark per open store)
+and ``signing.key`` (the download-link secret when no setting gives one).
 
 Write order, so that a crash at any point never shows a partial object or an object
 with the wrong metadata:
 
-1. the body goes to ``tmp/`` and is fsynced (a crash leaves a temp file: invisible,
-   swept after 7 days);
+1. the body goes to ``tmp/``, is made read-only and fsynced (a crash leaves a temp
+   file: invisible, swept after 7 days);
 2. under the index's write transaction (a lock across threads and processes) the
    preconditions are checked, the body is renamed into ``blobs/`` and that directory is
    fsynced (a crash leaves an unreferenced body: invisible, swept);
 3. the index row is written and the transaction commits: the object now exists,
    with the metadata of the same row;
-4. the previous body of the key is unlinked (a crash leaves it unreferenced: swept).
+4. under the write lock again, the committed row of the key is published at
+   ``{root}/{key}`` (link to a temp name, rename over the key path) and the directory
+   is fsynced (a crash leaves the view behind the index: repaired, see below);
+5. the previous body of the key is unlinked (a crash leaves it unreferenced: swept).
+
+A delete commits, then unlinks the key path, then the body. Reads never touch the view:
+they go through the index. The view is repaired (missing or stale files published,
+files of deleted keys and leftover temp links removed) when a store opens after another
+store on the directory ended without closing, and on every :meth:`sweep`.
 """
 
 from __future__ import annotations
@@ -22,8 +34,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import os
 import secrets
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
@@ -43,6 +57,7 @@ from asciihub.storage.objects._local_index import (
     decode_cursor,
     encode_cursor,
 )
+from asciihub.storage.objects._local_view import KeyView, OpenMark, abandoned_marks, fsync_dirs
 from asciihub.storage.objects._presign import (
     check_expires_in,
     load_or_create_secret,
@@ -50,6 +65,7 @@ from asciihub.storage.objects._presign import (
     verify_signature,
 )
 from asciihub.storage.objects.keys import (
+    RESERVED_SEGMENT,
     validate_custom_metadata,
     validate_key,
     validate_limit,
@@ -70,6 +86,8 @@ INLINE_READ_BYTES = 64 * 1024
 STREAM_BUFFER_BYTES = 1024 * 1024
 TEMP_MAX_AGE = 7 * 24 * 3600.0
 _SWEEP_BATCH = 500
+
+log = logging.getLogger(__name__)
 
 
 def _http_json(http_metadata: HttpMetadata | None) -> str | None:
@@ -96,15 +114,19 @@ class LocalObjectStore:
     ) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        prepare_layout(self.root)
-        self._tmp = self.root / "tmp"
-        self._blobs = self.root / "blobs"
-        self._index = ObjectIndex(self.root / "index.sqlite3")
+        own = self.root / RESERVED_SEGMENT
+        prepare_layout(own)
+        self._tmp = own / "tmp"
+        self._blobs = own / "blobs"
+        self._index = ObjectIndex(own / "index.sqlite3")
         if isinstance(signing_secret, str):
             signing_secret = signing_secret.encode()
-        self._secret = signing_secret or load_or_create_secret(self.root / "signing.key")
+        self._secret = signing_secret or load_or_create_secret(own / "signing.key")
         self._max_page = validate_limit(max_page_size)
         self._clock = clock
+        self._view = KeyView(self.root)
+        self._mark = OpenMark(own / "live", self._tmp)
+        self._repair_after_unclosed(own / "live")
 
     # --- writes ------------------------------------------------------------------
 
@@ -218,6 +240,7 @@ class LocalObjectStore:
         except BaseException:
             temp.discard()
             raise
+        self._sync_view([key])
         if current is not None:
             (self._blobs / current.blob).unlink(missing_ok=True)
         return row.info()
@@ -232,9 +255,106 @@ class LocalObjectStore:
 
     def _delete_sync(self, names: list[str]) -> None:
         with self._index.transaction() as tx:
-            blobs = tx.remove(names)
-        for blob in blobs:
+            removed = tx.remove(names)
+        if removed:
+            self._sync_view([key for key, _ in removed])
+        for _, blob in removed:
             (self._blobs / blob).unlink(missing_ok=True)
+
+    # --- the key-path view ---------------------------------------------------------
+
+    def _sync_view(self, keys: Sequence[str]) -> int:
+        """Make the view files of ``keys`` match their committed rows; count the changes.
+
+        Runs after a commit, so it never fails the write: errors are logged, and the
+        next :meth:`sweep` repairs what was left behind.
+        """
+        changed: set[Path] = set()
+        count = 0
+        try:
+            with self._index.transaction() as tx:
+                for key in keys:
+                    row = tx.lookup(key)
+                    try:
+                        if row is None:
+                            dirs = self._view.remove(key)
+                        else:
+                            dirs = self._view.place(key, self._blobs / row.blob)
+                    except OSError as exc:
+                        log.warning("event=object_view_failed key=%r error=%r", key, str(exc))
+                        continue
+                    count += bool(dirs)
+                    changed.update(dirs)
+            fsync_dirs(changed)
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("event=object_view_failed keys=%d error=%r", len(keys), str(exc))
+        return count
+
+    def _drop_strays(self, strays: Sequence[tuple[str, Path]]) -> int:
+        """Remove view files whose keys have no committed row; count them."""
+        changed: set[Path] = set()
+        count = 0
+        with self._index.transaction() as tx:
+            for key, path in strays:
+                if tx.lookup(key) is not None:
+                    continue  # written since the walk: its writer publishes it
+                try:
+                    dirs = self._view.remove_file(path)
+                except OSError as exc:
+                    log.warning("event=object_view_failed key=%r error=%r", key, str(exc))
+                    continue
+                count += bool(dirs)
+                changed.update(dirs)
+        fsync_dirs(changed)
+        return count
+
+    def _repair_after_unclosed(self, live_dir: Path) -> None:
+        """Repair the view when a store on this directory ended without closing."""
+        try:
+            with abandoned_marks(live_dir) as abandoned:
+                if not abandoned:
+                    return
+                published, removed = self._repair_view()
+        except (OSError, sqlite3.Error) as exc:
+            log.warning(
+                "event=object_view_repair_failed root=%s error=%r note=%r",
+                self.root,
+                str(exc),
+                "reads are unaffected; the next open or sweep() tries again",
+            )
+            return
+        log.info(
+            "event=object_view_repaired root=%s reason=unclosed_store published=%d removed=%d",
+            self.root,
+            published,
+            removed,
+        )
+
+    def _repair_view(self) -> tuple[int, int]:
+        """Publish every key whose view file is missing or stale, remove stray files.
+
+        Returns ``(published, removed)``. Checks run without the lock; each fix re-reads
+        the committed row under it, so writers running meanwhile are never undone.
+        """
+        published = 0
+        after: str | None = None
+        with self._index.own_reader() as reader:
+            while rows := reader.scan(after, _SWEEP_BATCH):
+                behind = [
+                    row.key
+                    for row in rows
+                    if not self._view.is_current(row.key, self._blobs / row.blob)
+                ]
+                if behind:
+                    published += self._sync_view(behind)
+                after = rows[-1].key
+            strays = [
+                (key, path) for key, path in self._view.strays() if reader.lookup(key) is None
+            ]
+        removed = 0
+        for start in range(0, len(strays), _SWEEP_BATCH):
+            removed += self._drop_strays(strays[start : start + _SWEEP_BATCH])
+        return published, removed
 
     # --- reads -------------------------------------------------------------------
 
@@ -307,11 +427,23 @@ class LocalObjectStore:
         verify_signature(self._secret, key, expires, sig, now=self._clock())
 
     async def sweep(self, *, older_than: float = TEMP_MAX_AGE) -> int:
-        """Remove stale temp files and unreferenced bodies; return how many went."""
+        """Repair the key-path view, then remove stale temp files and unreferenced bodies.
+
+        Returns how many files went: stray view files, temp files, bodies. Republished
+        view files are logged, not counted.
+        """
         return await asyncio.to_thread(self._sweep_sync, older_than)
 
     def _sweep_sync(self, older_than: float) -> int:
-        removed = sweep_temp_files(self._tmp, older_than=older_than, now=self._clock())
+        published, removed = self._repair_view()  # first: strays still link their bodies
+        if published or removed:
+            log.info(
+                "event=object_view_repaired root=%s reason=sweep published=%d removed=%d",
+                self.root,
+                published,
+                removed,
+            )
+        removed += sweep_temp_files(self._tmp, older_than=older_than, now=self._clock())
         names = iter_blob_names(self._blobs)
         for start in range(0, len(names), _SWEEP_BATCH):
             with self._index.transaction() as tx:
@@ -322,5 +454,6 @@ class LocalObjectStore:
         return removed
 
     async def close(self) -> None:
-        """Close the index."""
+        """Close the index and drop this store's open mark."""
         self._index.close()
+        self._mark.close()
