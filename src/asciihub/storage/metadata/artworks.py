@@ -30,6 +30,7 @@ _fts = sa.table(
 # PostgreSQL only: the tsvector column added by the migration behind a dialect switch.
 _pg_search = sa.table("ascii_metadata", sa.column("id"), sa.column("search_vector"))
 _WORD = re.compile(r"\w+", re.UNICODE)
+MAX_PARAMETERS = 100
 _MAX_TERMS = 8
 
 _COLUMNS = [c for c in am.c]
@@ -91,13 +92,15 @@ class SqlArtworkRepository:
         found: dict[str, list[str]] = {artwork_id: [] for artwork_id in ids}
         if not ids:
             return found
-        result = await conn.execute(
-            sa.select(artwork_tags.c.artwork_id, artwork_tags.c.tag)
-            .where(artwork_tags.c.artwork_id.in_(list(ids)))
-            .order_by(artwork_tags.c.artwork_id, artwork_tags.c.position)
-        )
-        for artwork_id, tag in result:
-            found[artwork_id].append(tag)
+        ordered = list(ids)
+        for start in range(0, len(ordered), MAX_PARAMETERS):  # D1: at most 100 bound values
+            result = await conn.execute(
+                sa.select(artwork_tags.c.artwork_id, artwork_tags.c.tag)
+                .where(artwork_tags.c.artwork_id.in_(ordered[start : start + MAX_PARAMETERS]))
+                .order_by(artwork_tags.c.artwork_id, artwork_tags.c.position)
+            )
+            for artwork_id, tag in result:
+                found[artwork_id].append(tag)
         return found
 
     def _select(self) -> sa.Select[Any]:
@@ -191,7 +194,7 @@ class SqlArtworkRepository:
             stmt = stmt.where(am.c.id.in_(sa.select(_fts.c.artwork_id).where(matches)))
         elif terms:
             query = " & ".join(f"{term}:*" for term in terms)
-            vector = sa.literal_column("ascii_metadata.search_vector")
+            vector: sa.ColumnElement[Any] = sa.literal_column("ascii_metadata.search_vector")
             stmt = stmt.where(vector.op("@@")(sa.func.to_tsquery("simple", query)))
         return stmt
 
@@ -200,6 +203,7 @@ class SqlArtworkRepository:
     ) -> Sequence[ArtworkRow]:
         """Up to ``limit`` rows after ``after``, newest or most viewed first."""
         stmt = self._where(self._select(), where)
+        order: tuple[Any, ...]
         if where.sort == "popular":
             order = (am.c.views.desc(), am.c.created_at.desc(), am.c.id.desc())
             if after is not None:
@@ -242,6 +246,15 @@ class SqlArtworkRepository:
             return int(
                 (await conn.execute(sa.select(sa.func.count()).select_from(am))).scalar_one()
             )
+
+    async def reindex(self) -> int:
+        """Rebuild every row's search entry (after rows were copied in bulk)."""
+        count = 0
+        async for row in self.iter_all():
+            async with self.db.write() as conn:
+                await self._index(conn, row.id, row.title, row.prompt, row.tags)
+            count += 1
+        return count
 
     async def iter_all(self, *, batch: int = 500) -> AsyncIterator[ArtworkRow]:
         """Every row in id order, fetched ``batch`` at a time."""
