@@ -1,0 +1,391 @@
+"""Background jobs: submit, read, and the state a worker moves them through.
+
+The SQL job row is the truth. A job is written ``queued`` first and its message is
+published after the row commits; if publishing fails the row is removed and the
+caller gets 503, so an acknowledged (202) job always has a row. The sweeper
+(:meth:`JobService.sweep`) publishes again every job that sat ``queued`` or
+``running`` without progress for ``requeue_after`` seconds, so a message lost by the
+queue never loses a job, and marks failed the jobs whose message reached the
+dead-letter queue. Handlers are idempotent on the job id: the artwork id is derived
+from it (:func:`artwork_id_for`), and a job already ``done`` is never run again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from asciihub.errors import AsciihubError, InvalidInput, NotFound, TooLarge, Unavailable
+from asciihub.queue import JobQueue
+from asciihub.services.ids import is_valid_id, new_id
+from asciihub.services.principals import Principal
+from asciihub.services.upload_sniff import sniff_media
+from asciihub.storage.metadata.jobs import JobRow, SqlJobRepository
+from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
+
+log = logging.getLogger(__name__)
+
+GENERATION_QUEUE = "generation"
+CONVERSION_QUEUE = "conversion"
+THUMBNAIL_QUEUE = "thumbnails"
+JOB_QUEUES = {"generation": GENERATION_QUEUE, "conversion": CONVERSION_QUEUE}
+VISIBILITIES = ("private", "unlisted", "public")
+COLOR_MODES = ("none", "ansi16", "ansi256", "truecolor")
+
+
+@dataclass(frozen=True)
+class JobLimits:
+    """Caps on job requests (filled from Settings)."""
+
+    max_prompt_chars: int = 2000
+    max_title_chars: int = 200
+    max_frames: int = 240
+    max_width: int = 500
+    max_height: int = 300
+    upload_max_bytes: int = 50 * 1024 * 1024
+    styles: tuple[str, ...] = ("simple", "dense", "shape", "edges", "blocks", "braille")
+
+
+def artwork_id_for(job_id: str) -> str:
+    """The id of the artwork job ``job_id`` makes: the same on every delivery."""
+    digest = hashlib.sha256(f"asciihub-artwork:{job_id}".encode()).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def media_key(user_id: str, media_id: str) -> str:
+    """Where an upload waits for its conversion job."""
+    return f"media/{user_id}/{media_id}"
+
+
+def job_not_found() -> NotFound:
+    """The one answer for a missing job or another user's job."""
+    message = "no job with this id"
+    return NotFound(message, code="job_not_found")
+
+
+def job_json(job: JobRow) -> dict[str, Any]:
+    """A job as ``GET /api/jobs/{id}`` shows it to its owner."""
+    body: dict[str, Any] = {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": round(job.progress, 4),
+        "attempts": job.attempts,
+        "created_at": job.created_at.isoformat(),
+        "updated_at": job.updated_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+    if job.artwork_id is not None:
+        body["artwork_id"] = job.artwork_id
+    if job.status == "failed":
+        body["error"] = {"code": job.error_code or "failed", "message": job.error_message or ""}
+    return body
+
+
+def _fields(payload: Any, allowed: frozenset[str], required: frozenset[str]) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        message = f"send a JSON object with {', '.join(sorted(required))}"
+        raise InvalidInput(message)
+    unknown = sorted(set(payload) - allowed)
+    if unknown:
+        message = f"unknown fields: {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        raise InvalidInput(message, code="unknown_field")
+    missing = sorted(required - set(payload))
+    if missing:
+        message = f"missing fields: {', '.join(missing)}"
+        raise InvalidInput(message, code="missing_field")
+    return payload
+
+
+def _int(value: Any, name: str, low: int, high: int) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        message = f"{name} must be a whole number from {low} to {high}"
+        raise InvalidInput(message, code=f"invalid_{name}")
+    return value
+
+
+def _choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        message = f"{name} must be one of {', '.join(choices)}"
+        raise InvalidInput(message, code=f"invalid_{name}")
+    return str(value)
+
+
+GENERATE_FIELDS = frozenset(
+    {"prompt", "frames", "style", "width", "height", "title", "visibility", "seed", "fps"}
+)
+
+
+class JobService:
+    """Submitting jobs, reading them, and the transitions workers make."""
+
+    def __init__(
+        self,
+        repo: SqlJobRepository,
+        queue: JobQueue,
+        objects: ObjectStore,
+        *,
+        limits: JobLimits | None = None,
+        requeue_after: float = 600.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.repo = repo
+        self.queue = queue
+        self.objects = objects
+        self.limits = limits or JobLimits()
+        self.requeue_after = requeue_after
+        self.clock = clock
+
+    # --- submitting ----------------------------------------------------------------
+    def parse_generation(self, payload: Any) -> dict[str, Any]:
+        """Checked parameters of a generation request (InvalidInput / TooLarge if not)."""
+        limits = self.limits
+        body = _fields(payload, GENERATE_FIELDS, frozenset({"prompt"}))
+        prompt = body["prompt"]
+        if not isinstance(prompt, str) or not prompt.strip():
+            message = "prompt must be a non-empty string"
+            raise InvalidInput(message, code="invalid_prompt")
+        if len(prompt) > limits.max_prompt_chars:
+            message = (
+                f"the prompt is {len(prompt)} characters; the limit is {limits.max_prompt_chars}"
+            )
+            raise TooLarge(message, code="prompt_too_long")
+        title = body.get("title")
+        if title is not None and (
+            not isinstance(title, str) or len(title) > limits.max_title_chars
+        ):
+            message = f"title must be a string of at most {limits.max_title_chars} characters"
+            raise InvalidInput(message, code="invalid_title")
+        fps = body.get("fps", 10.0)
+        if isinstance(fps, bool) or not isinstance(fps, int | float) or not 0.1 <= fps <= 120:
+            message = "fps must be a number from 0.1 to 120"
+            raise InvalidInput(message, code="invalid_fps")
+        seed = body.get("seed")
+        if seed is None:
+            seed = secrets.randbelow(2**31)
+        return {
+            "prompt": prompt,
+            "frames": _int(body.get("frames", 24), "frames", 1, limits.max_frames),
+            "style": _choice(body.get("style", "dense"), "style", limits.styles),
+            "width": _int(body.get("width", 80), "width", 1, limits.max_width),
+            "height": _int(body.get("height", 24), "height", 1, limits.max_height),
+            "title": title if title is not None else prompt[: limits.max_title_chars],
+            "visibility": _choice(body.get("visibility", "private"), "visibility", VISIBILITIES),
+            "seed": _int(seed, "seed", 0, 2**63 - 1),
+            "fps": float(fps),
+        }
+
+    def parse_conversion(self, form: dict[str, Any]) -> dict[str, Any]:
+        """Checked options of a conversion request (the form fields besides ``file``)."""
+        unknown = sorted(set(form) - {"width", "style", "color", "title", "visibility"})
+        if unknown:
+            message = f"unknown form fields: {', '.join(unknown)}"
+            raise InvalidInput(message, code="unknown_field")
+        title = form.get("title")
+        if title is not None and len(str(title)) > self.limits.max_title_chars:
+            message = f"title must be at most {self.limits.max_title_chars} characters"
+            raise InvalidInput(message, code="invalid_title")
+        return {
+            "width": _int(form.get("width", 80), "width", 1, self.limits.max_width),
+            "style": _choice(form.get("style", "dense"), "style", self.limits.styles),
+            "color": _choice(form.get("color", "none"), "color", COLOR_MODES),
+            "title": str(title) if title is not None else None,
+            "visibility": _choice(form.get("visibility", "private"), "visibility", VISIBILITIES),
+        }
+
+    async def submit_generation(self, principal: Principal, payload: Any) -> dict[str, Any]:
+        """Queue a generation job for ``principal``; ``{"job_id"}``."""
+        user_id = _writer(principal)
+        params = self.parse_generation(payload)
+        if principal.token_id:
+            params["token_id"] = principal.token_id
+        return await self._submit(user_id, "generation", params)
+
+    async def submit_conversion(
+        self,
+        principal: Principal,
+        options: dict[str, Any],
+        chunks: AsyncIterator[bytes],
+        *,
+        filename: str = "",
+    ) -> dict[str, Any]:
+        """Store an upload at ``media/{user_id}/{media_id}``, then queue its conversion."""
+        user_id = _writer(principal)
+        params = self.parse_conversion(options)
+        media_id = new_id()
+        key = media_key(user_id, media_id)
+        head, rest = await _peek(chunks, 64)
+        media = sniff_media(head)
+        limit = self.limits.upload_max_bytes
+
+        async def capped() -> AsyncIterator[bytes]:
+            seen = 0
+            for chunk in (head, rest):
+                if isinstance(chunk, bytes):
+                    seen += len(chunk)
+                    if seen > limit:
+                        raise _upload_too_large(limit)
+                    if chunk:
+                        yield chunk
+                    continue
+                async for part in chunk:
+                    seen += len(part)
+                    if seen > limit:
+                        raise _upload_too_large(limit)
+                    yield part
+
+        info = await self.objects.put_stream(
+            key,
+            capped(),
+            http_metadata=HttpMetadata(content_type=media.mime),
+            custom_metadata={"user_id": user_id, "kind": media.kind},
+        )
+        params.update(
+            media_key=key,
+            media_kind=media.kind,
+            media_format=media.format,
+            media_size=info.size,
+            filename=filename[:200],
+        )
+        if principal.token_id:
+            params["token_id"] = principal.token_id
+        try:
+            return await self._submit(user_id, "conversion", params)
+        except AsciihubError:
+            await self.objects.delete(key)
+            raise
+
+    async def _submit(self, user_id: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.clock()
+        job = JobRow(
+            id=new_id(),
+            user_id=user_id,
+            kind=kind,
+            status="queued",
+            progress=0.0,
+            params=params,
+            created_at=now,
+            updated_at=now,
+        )
+        await self.repo.insert(job)
+        try:
+            await self.publish(job)
+        except AsciihubError:
+            await self.repo.delete(job.id)
+            message = "the job queue is unavailable; the job was not accepted, try again shortly"
+            raise Unavailable(message, code="queue_unavailable") from None
+        log.info("event=job_queued id=%s kind=%s user=%s", job.id, kind, user_id)
+        return {"job_id": job.id}
+
+    async def publish(self, job: JobRow) -> str:
+        """Send the job's message to its queue (again); the message id."""
+        body = {"type": job.kind, "job_id": job.id}
+        return await self.queue.send(JOB_QUEUES[job.kind], body)
+
+    async def enqueue_thumbnail(self, artwork_id: str) -> None:
+        """Ask for the thumbnail of an artwork that was created or changed."""
+        await self.queue.send(THUMBNAIL_QUEUE, {"type": "thumbnail", "artwork_id": artwork_id})
+
+    # --- reading -------------------------------------------------------------------
+    async def get(self, principal: Principal, job_id: str) -> dict[str, Any]:
+        """The job as its owner sees it; 404 for anyone else."""
+        if principal.user_id is None or not is_valid_id(job_id):
+            raise job_not_found()
+        job = await self.repo.get(job_id)
+        if job is None or job.user_id != principal.user_id:
+            raise job_not_found()
+        return job_json(job)
+
+    # --- worker transitions ----------------------------------------------------------
+    async def start(self, job_id: str) -> JobRow | None:
+        """Mark the job running (one more attempt); None if it does not exist."""
+        if not is_valid_id(job_id):
+            return None
+        return await self.repo.start(job_id, self.clock())
+
+    async def progress(self, job_id: str, fraction: float) -> None:
+        """Record progress of a running job."""
+        await self.repo.set_progress(job_id, fraction, self.clock())
+
+    async def finish(self, job_id: str, artwork_id: str | None, result: dict[str, Any]) -> bool:
+        """Mark the job done with its artwork."""
+        return await self.repo.finish(
+            job_id, artwork_id=artwork_id, result=result, now=self.clock()
+        )
+
+    async def fail(self, job_id: str, code: str, message: str) -> bool:
+        """Mark the job failed with an error code."""
+        log.info("event=job_failed id=%s code=%s", job_id, code)
+        return await self.repo.fail(job_id, code=code, message=message, now=self.clock())
+
+    async def requeue(self, job_id: str) -> None:
+        """Show a job whose delivery will be retried as ``queued`` again."""
+        await self.repo.requeue(job_id, self.clock())
+
+    # --- the sweeper -----------------------------------------------------------------
+    async def sweep(self) -> dict[str, int]:
+        """Fail jobs whose message is dead, then publish again jobs that stopped moving."""
+        failed = await self.reconcile_dead()
+        now = self.clock()
+        stale = await self.repo.stale(now - timedelta(seconds=self.requeue_after))
+        published: list[str] = []
+        for job in stale:
+            try:
+                await self.publish(job)
+            except AsciihubError as exc:
+                log.warning("event=job_republish_failed id=%s code=%s", job.id, exc.code)
+                break
+            published.append(job.id)
+        await self.repo.touch(published, now)
+        if published:
+            log.warning("event=jobs_republished count=%d", len(published))
+        return {"dead_failed": failed, "republished": len(published)}
+
+    async def reconcile_dead(self) -> int:
+        """Mark failed every active job whose message sits in a dead-letter queue."""
+        failed = 0
+        for queue_name in JOB_QUEUES.values():
+            for dead in await self.queue.dead_list(queue_name, limit=1000):
+                job_id = dead.body.get("job_id") if isinstance(dead.body, dict) else None
+                if not isinstance(job_id, str):
+                    continue
+                job = await self.repo.get(job_id)
+                if job is None or job.is_terminal:
+                    continue
+                if await self.fail(job_id, dead.error_code, dead.error_message):
+                    failed += 1
+        return failed
+
+
+async def _peek(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:
+    head = b""
+    async for chunk in chunks:
+        head += chunk
+        if len(head) >= size:
+            break
+    return head, chunks
+
+
+def _upload_too_large(limit: int) -> TooLarge:
+    message = f"the upload is larger than {limit} bytes (setting upload_max_bytes)"
+    return TooLarge(message, code="upload_too_large")
+
+
+def _writer(principal: Principal) -> str:
+    from asciihub.errors import Forbidden, Unauthenticated
+
+    if principal.user_id is None:
+        message = "log in or send an API token to start jobs"
+        raise Unauthenticated(message)
+    if not principal.can_write():
+        message = "this token may only read; it needs the write scope"
+        raise Forbidden(message, code="insufficient_scope")
+    return principal.user_id
