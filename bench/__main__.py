@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-CASES = ("http", "engine", "queue", "bindings")
+CASES = ("http", "scaleout", "engine", "queue", "bindings", "jobs")
 
 
 def main(argv: list[str]) -> int:

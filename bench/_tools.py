@@ -64,7 +64,9 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def process(command: list[str], env: Mapping[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    command: list[str], env: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run a background process for the duration of the block."""
     proc = subprocess.Popen(
         command,
@@ -107,9 +109,7 @@ def _millis(text: str) -> float:
 def run_wrk(url: str, *, connections: int, seconds: int, core: int | None) -> LoadResult:
     """Load ``url`` with wrk (one thread) and parse its summary."""
     wrk = ensure_debian_package("wrk")
-    command = pinned(
-        [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url], core
-    )
+    command = pinned([wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url], core)
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _millis(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]

@@ -216,6 +216,18 @@ def big_jpeg_table(photos: list[Path], peers: dict[str, str | None], repeat: int
             print(f"{name + ' (whole process)':34}{ms:10.1f}")
 
 
+def startup_table(photos: list[Path], peers: dict[str, str | None], repeat: int) -> None:
+    """Print the whole-process time of `asciihub convert` at 160 columns (target < 300 ms)."""
+    command = [sys.executable, "-m", "asciihub", "convert", str(photos[0]), "--width", "160"]
+    subprocess.run(command, capture_output=True, check=True)
+    ours = timed(lambda: subprocess.run(command, capture_output=True, check=True), repeat)
+    print("\nwhole process, one photo to 160 columns, ms (target: asciihub under 300)")
+    print(f"{'asciihub convert':34}{ours:10.1f}  {'met' if ours < 300 else 'MISSED'}")
+    for name, peer in peer_commands(peers, photos[0], 160).items():
+        ms = timed(lambda c=peer: subprocess.run(c, capture_output=True), repeat)
+        print(f"{name:34}{ms:10.1f}")
+
+
 def make_video(path: Path, source: Path, frames: int = 240) -> None:
     """Write a 640x360 H.264 (or MPEG-4) clip panning across ``source``."""
     import av
@@ -330,6 +342,7 @@ def main(argv: list[str]) -> int:
     if "--quality-only" not in argv:
         speed_table(photos, peers, repeat)
         big_jpeg_table(photos, peers, repeat)
+        startup_table(photos, peers, repeat)
         video_table(photos)
     quality_table(photos, peers, sheet)
     return 0

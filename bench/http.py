@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._tools import free_port, print_table, process, pinned, run_wrk, wait_http
+from bench._tools import free_port, pinned, print_table, process, run_wrk, wait_http
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 20.0
@@ -36,11 +36,17 @@ def _art(cols: int = 80, rows: int = 24) -> str:
 
 
 def _seed(base: str) -> tuple[str, bytes, dict[str, str]]:
-    with httpx.Client(base_url=base) as http:
+    with httpx.Client(base_url=base, headers={"Origin": base}) as http:
+        signup = {"handle": "bench", "password": "bench password for the http bench"}
+        http.post("/api/auth/signup", json=signup).raise_for_status()
         for index in range(40):
             http.post(
                 "/api/artworks",
-                json={"title": f"filler {index}", "visibility": "public", "frames": [{"text": "x"}]},
+                json={
+                    "title": f"filler {index}",
+                    "visibility": "public",
+                    "frames": [{"text": "x"}],
+                },
             ).raise_for_status()
         created = http.post(
             "/api/artworks",
@@ -65,7 +71,14 @@ def main(argv: list[str]) -> int:
         headers_file = Path(tmp) / "headers.json"
         port = free_port()
         serve = pinned([sys.executable, "-m", "asciihub", "serve", "--port", str(port)], 0)
-        with process(serve, {"ASCIIHUB_DATA_DIR": f"{tmp}/data", "ASCIIHUB_LOG_LEVEL": "warning"}):
+        with process(
+            serve,
+            {
+                "ASCIIHUB_DATA_DIR": f"{tmp}/data",
+                "ASCIIHUB_LOG_LEVEL": "warning",
+                "ASCIIHUB_RATE_LIMITS_ENABLED": "false",
+            },
+        ):
             base = f"http://127.0.0.1:{port}"
             wait_http(f"{base}/healthz")
             artwork_id, body, headers = _seed(base)
@@ -73,14 +86,30 @@ def main(argv: list[str]) -> int:
             headers_file.write_text(json.dumps(headers))
             run_wrk(f"{base}/api/artworks/{artwork_id}", connections=connections, seconds=2, core=1)
             artwork = run_wrk(
-                f"{base}/api/artworks/{artwork_id}", connections=connections, seconds=seconds, core=1
+                f"{base}/api/artworks/{artwork_id}",
+                connections=connections,
+                seconds=seconds,
+                core=1,
             )
-            gallery = run_wrk(f"{base}/api/gallery", connections=connections, seconds=seconds, core=1)
+            gallery = run_wrk(
+                f"{base}/api/gallery", connections=connections, seconds=seconds, core=1
+            )
         raw_port = free_port()
         raw = pinned(
             [
-                sys.executable, "-m", "uvicorn", "bench.raw_app:app", "--port", str(raw_port),
-                "--no-access-log", "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bench.raw_app:app",
+                "--port",
+                str(raw_port),
+                "--no-access-log",
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--log-level",
+                "warning",
             ],
             0,
         )
@@ -97,16 +126,19 @@ def main(argv: list[str]) -> int:
         ("cached GET /api/artworks/{id}", artwork),
         ("GET /api/gallery", gallery),
     ):
-        rows.append([
-            name,
-            f"{result.requests_per_second:,.0f}",
-            f"{result.p50_ms:.2f}",
-            f"{result.p99_ms:.2f}",
-            f"{result.requests_per_second / baseline.requests_per_second:.2f}",
-            str(result.errors),
-        ])
+        rows.append(
+            [
+                name,
+                f"{result.requests_per_second:,.0f}",
+                f"{result.p50_ms:.2f}",
+                f"{result.p99_ms:.2f}",
+                f"{result.requests_per_second / baseline.requests_per_second:.2f}",
+                str(result.errors),
+            ]
+        )
     print_table(
-        f"HTTP, {connections} connections, {seconds}s each, one server process, body {len(body)} bytes",
+        f"HTTP, {connections} connections, {seconds}s each, one server process, "
+        f"body {len(body)} bytes",
         ["case", "req/s", "p50 ms", "p99 ms", "ratio to raw", "errors"],
         rows,
     )

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 BODY = Path(os.environ.get("BENCH_BODY_FILE", "/dev/null")).read_bytes()
-_GIVEN = json.loads(Path(os.environ["BENCH_HEADERS_FILE"]).read_text()) if os.environ.get(
-    "BENCH_HEADERS_FILE"
-) else {"content-type": "application/json; charset=utf-8"}
+_GIVEN = (
+    json.loads(Path(os.environ["BENCH_HEADERS_FILE"]).read_text())
+    if os.environ.get("BENCH_HEADERS_FILE")
+    else {"content-type": "application/json; charset=utf-8"}
+)
 HEADERS = [(k.encode(), v.encode()) for k, v in _GIVEN.items()] + [
     (b"content-length", str(len(BODY)).encode())
 ]

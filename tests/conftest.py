@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 POSTGRES_DSN = os.environ.get("ASCIIHUB_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("ASCIIHUB_TEST_REDIS", "redis://127.0.0.1:6379")
+# Two test runs on one machine at once keep apart by giving one of them a namespace.
+NAMESPACE = os.environ.get("ASCIIHUB_TEST_NAMESPACE", "")
+REDIS_DB_OFFSET = zlib.crc32(NAMESPACE.encode()) % 15 if NAMESPACE else 0
 
 
 def service_missing(reason: str) -> None:
@@ -37,7 +41,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, *, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, *, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     """Poll until something accepts on 127.0.0.1:port, or raise after ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -87,13 +93,13 @@ def _port_open(host: str, port: int) -> bool:
 
 
 @pytest.fixture(scope="session")
-def postgres_server_dsn(request: pytest.FixtureRequest) -> Iterator[str]:
+def postgres_server_dsn(request: pytest.FixtureRequest) -> str:
     """A PostgreSQL database of this xdist worker's own, created empty for the session."""
     if not _port_open("127.0.0.1", 5432):
         service_missing("PostgreSQL is not listening on 127.0.0.1:5432")
     import asyncpg
 
-    name = f"asciihub_test_{xdist_index(request)}"
+    name = f"asciihub_test_{NAMESPACE}{xdist_index(request)}"
 
     async def recreate() -> None:
         conn = await asyncpg.connect(POSTGRES_DSN)
@@ -105,7 +111,7 @@ def postgres_server_dsn(request: pytest.FixtureRequest) -> Iterator[str]:
 
     run_blocking(recreate)
     base = POSTGRES_DSN.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
+    return f"{base}/{name}"
 
 
 @pytest.fixture(scope="session")
@@ -113,7 +119,7 @@ def redis_server_url(request: pytest.FixtureRequest) -> str:
     """A Redis database number of this xdist worker's own (1..15)."""
     if not _port_open("127.0.0.1", 6379):
         service_missing("Redis is not listening on 127.0.0.1:6379")
-    return f"{REDIS_URL}/{1 + xdist_index(request) % 15}"
+    return f"{REDIS_URL}/{1 + (REDIS_DB_OFFSET + xdist_index(request)) % 15}"
 
 
 @pytest.fixture

@@ -30,9 +30,7 @@ def make_settings(
         assert redis_url is not None and s3_bucket is not None
         urls["kv_url"] = redis_url
         urls["objects_url"] = f"s3://{s3_bucket}"
-    return load_settings(
-        environ={}, overrides={"data_dir": str(data_dir), **urls, **overrides}
-    )
+    return load_settings(environ={}, overrides={"data_dir": str(data_dir), **urls, **overrides})
 
 
 def new_bucket_name() -> str:

@@ -9,11 +9,27 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from asciihub.engine.decode import EngineLimits
 from asciihub.engine.document import DocumentLimits
+from asciihub.engine.procedural import FrameGenerator, GenerateLimits, ProceduralGenerator
+from asciihub.queue import JobQueue, open_job_queue
+from asciihub.services.accounts import AccountService, LoginLimits
+from asciihub.services.analytics import AnalyticsService
 from asciihub.services.artwork_input import InputLimits
 from asciihub.services.artworks import ArtworkService
+from asciihub.services.datamigration import Endpoint
 from asciihub.services.gallery import GalleryCache, GalleryService
+from asciihub.services.idempotency import IdempotencyService
 from asciihub.services.images import ImageService
+from asciihub.services.jobs import JobLimits, JobService
+from asciihub.services.mailer import open_mailer
+from asciihub.services.notifications import NotificationService
+from asciihub.services.passwords import PasswordHashing, PasswordRules
+from asciihub.services.preferences import AvatarLimits, PreferenceService
+from asciihub.services.ratelimit import Limit, RateLimiter
+from asciihub.services.sessions import SessionStore
+from asciihub.services.shares import ShareService
+from asciihub.services.tokens import TokenService
 from asciihub.services.views import ViewCounter
 from asciihub.settings import Settings
 from asciihub.storage.kv import open_kv_store
@@ -27,10 +43,30 @@ from asciihub.storage.metadata import (
     head_revision,
     upgrade,
 )
+from asciihub.storage.metadata.accounts import SqlAccountRepository
+from asciihub.storage.metadata.analytics import SqlAnalyticsRepository
+from asciihub.storage.metadata.jobs import SqlIdempotencyRepository, SqlJobRepository
+from asciihub.storage.metadata.tokens import SqlShareRepository, SqlTokenRepository
 from asciihub.storage.objects import open_object_store
 from asciihub.storage.objects.protocol import ObjectStore
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class AuthServices:
+    """Accounts, sessions, tokens, share links, preferences and rate limits."""
+
+    accounts: AccountService
+    sessions: SessionStore
+    tokens: TokenService
+    shares: ShareService
+    preferences: PreferenceService
+    limiter: RateLimiter
+    hashing: PasswordHashing
+    read: Limit
+    write: Limit
+    expensive: Limit
 
 
 @dataclass
@@ -47,13 +83,28 @@ class Services:
     gallery: GalleryService
     images: ImageService
     views: ViewCounter
+    auth: AuthServices
+    background: BackgroundServices
+
+    async def housekeeping(self) -> dict[str, int]:
+        """Backend upkeep that has no request to ride on: stale temp files, expired keys."""
+        done: dict[str, int] = {}
+        sweep = getattr(self.objects, "sweep", None)
+        if sweep is not None:
+            done["objects_swept"] = await sweep()
+        purge = getattr(self.kv, "purge_expired", None)
+        if purge is not None:
+            done["kv_purged"] = await purge()
+        return done
 
     async def close(self) -> None:
         """Flush counted views and release every connection."""
         try:
             await self.views.flush()
+            await self.background.analytics.flush()
         except Exception:  # shutting down: report, then release the rest
             log.exception("event=views_flush_failed")
+        await self.background.queue.close()
         await self.kv.close()
         await self.objects.close()
         await self.db.close()
@@ -98,6 +149,102 @@ async def migrate(settings: Settings) -> tuple[str | None, str]:
         await db.close()
 
 
+async def open_objects(settings: Settings) -> ObjectStore:
+    """The object store named by Settings."""
+    return await open_object_store(
+        settings.resolved_objects_url(),
+        signing_secret=settings.objects_signing_secret or None,
+        create_bucket=settings.objects_s3_create_bucket,
+        part_size=settings.objects_s3_part_size,
+    )
+
+
+async def open_kv(settings: Settings) -> KVStore:
+    """The KV store named by Settings."""
+    return await open_kv_store(settings.resolved_kv_url(), namespace=settings.kv_namespace)
+
+
+async def open_endpoint(settings: Settings) -> Endpoint:
+    """The bindings alone (schema migrated), for whole-deployment copies."""
+    db = open_database(settings)
+    await upgrade(db)
+    objects = await open_objects(settings)
+    kv = await open_kv(settings)
+    return Endpoint(db=db, objects=objects, kv=kv)
+
+
+async def close_endpoint(endpoint: Endpoint) -> None:
+    """Release an endpoint's connections."""
+    await endpoint.kv.close()
+    await endpoint.objects.close()
+    await endpoint.db.close()
+
+
+def build_auth(
+    settings: Settings,
+    *,
+    db: Database,
+    kv: KVStore,
+    objects: ObjectStore,
+    artworks: ArtworkService,
+    artworks_repo: SqlArtworkRepository,
+) -> AuthServices:
+    """The account services on top of the bindings."""
+    accounts_repo = SqlAccountRepository(db)
+    sessions = SessionStore(kv, ttl=settings.session_ttl, max_age=settings.session_max_age)
+    hashing = PasswordHashing(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+        concurrency=settings.password_hash_concurrency,
+    )
+    limiter = RateLimiter(kv, enabled=settings.rate_limits_enabled)
+    login_window = settings.rate_limit_login_window
+    window = settings.rate_limit_window
+    accounts = AccountService(
+        accounts=accounts_repo,
+        artworks_repo=artworks_repo,
+        artworks=artworks,
+        objects=objects,
+        sessions=sessions,
+        hashing=hashing,
+        rules=PasswordRules(settings.password_min_length, settings.password_max_length),
+        limiter=limiter,
+        limits=LoginLimits(
+            per_handle=Limit("login-handle", settings.rate_limit_login_per_handle, login_window),
+            per_ip=Limit("login-ip", settings.rate_limit_login_per_ip, login_window),
+            signup_per_ip=Limit("signup-ip", settings.rate_limit_signup_per_ip, login_window),
+        ),
+    )
+    shares = ShareService(
+        SqlShareRepository(db),
+        artworks,
+        public_url=settings.resolved_public_url(),
+        default_expiry=settings.share_default_expiry,
+        max_expiry=settings.share_max_expiry,
+    )
+    preferences = PreferenceService(
+        accounts=accounts_repo,
+        objects=objects,
+        avatar_limits=AvatarLimits(
+            settings.avatar_max_bytes, settings.avatar_max_pixels, settings.avatar_size
+        ),
+        max_width=settings.max_width,
+    )
+    return AuthServices(
+        accounts=accounts,
+        sessions=sessions,
+        tokens=TokenService(SqlTokenRepository(db)),
+        shares=shares,
+        preferences=preferences,
+        limiter=limiter,
+        hashing=hashing,
+        read=Limit("read", settings.rate_limit_read, window),
+        write=Limit("write", settings.rate_limit_write, window),
+        expensive=Limit("expensive", settings.rate_limit_expensive, window),
+    )
+
+
 async def build_services(settings: Settings, *, apply_migrations: bool | None = None) -> Services:
     """Open every binding named by Settings and wire the services on top."""
     settings.data_path.mkdir(parents=True, exist_ok=True)
@@ -111,8 +258,8 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
         from asciihub.errors import Unavailable
 
         raise Unavailable(message, code="schema_out_of_date")
-    objects = await open_object_store(settings.resolved_objects_url())
-    kv = await open_kv_store(settings.resolved_kv_url())
+    objects = await open_objects(settings)
+    kv = await open_kv(settings)
     artworks_repo = SqlArtworkRepository(db)
     users_repo = SqlUserRepository(db)
     gallery_cache = GalleryCache(kv, settings.gallery_cache_ttl)
@@ -125,6 +272,10 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
         cache_ttl=settings.artwork_cache_ttl,
     )
     gallery = GalleryService(artworks=artworks_repo, users=users_repo, cache=gallery_cache)
+    views = ViewCounter(artworks_repo)
+    background = await build_background(
+        settings, db=db, objects=objects, artworks=artworks, users_repo=users_repo, views=views
+    )
     return Services(
         settings=settings,
         db=db,
@@ -135,5 +286,117 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
         artworks=artworks,
         gallery=gallery,
         images=ImageService(artworks=artworks, objects=objects),
-        views=ViewCounter(artworks_repo),
+        views=views,
+        background=background,
+        auth=build_auth(
+            settings, db=db, kv=kv, objects=objects, artworks=artworks, artworks_repo=artworks_repo
+        ),
+    )
+
+
+# --- background jobs, analytics, e-mail ---------------------------------------------
+@dataclass
+class BackgroundServices:
+    """The job queue and what runs on it: jobs, analytics, e-mail, idempotency keys."""
+
+    queue: JobQueue
+    jobs: JobService
+    analytics: AnalyticsService
+    notifications: NotificationService
+    idempotency: IdempotencyService
+    generator: FrameGenerator
+    engine_limits: EngineLimits
+
+
+async def open_queue(settings: Settings, *, consumer_name: str | None = None) -> JobQueue:
+    """The job queue named by Settings."""
+    return await open_job_queue(
+        settings.resolved_queue_url(),
+        accept_queue_loss=settings.accept_queue_loss,
+        sqlite_synchronous=settings.queue_sqlite_synchronous,
+        delivery_delay=settings.queue_delivery_delay,
+        consumer_name=consumer_name,
+    )
+
+
+def frame_generator(settings: Settings) -> FrameGenerator:
+    """The AI provider when ``ai_url`` is set, else the procedural generator."""
+    limits = GenerateLimits(
+        max_prompt_chars=settings.max_prompt_chars,
+        max_frames=settings.max_frames,
+        max_columns=settings.max_width,
+        max_rows=settings.max_height,
+    )
+    if settings.ai_url:
+        from asciihub.ai import OpenAICompatibleGenerator, ProviderConfig
+
+        config = ProviderConfig(
+            base_url=settings.ai_url,
+            model=settings.ai_model,
+            api_key=settings.ai_api_key,
+            timeout=settings.ai_timeout,
+        )
+        return OpenAICompatibleGenerator(config, limits=limits)
+    return ProceduralGenerator(limits)
+
+
+async def build_background(
+    settings: Settings,
+    *,
+    db: Database,
+    objects: ObjectStore,
+    artworks: ArtworkService,
+    users_repo: SqlUserRepository,
+    views: ViewCounter,
+    queue: JobQueue | None = None,
+) -> BackgroundServices:
+    """Open the queue and wire the job, analytics and e-mail services; hook them in."""
+    from asciihub.engine.charsets import STYLES
+
+    queue = queue or await open_queue(settings)
+    jobs = JobService(
+        SqlJobRepository(db),
+        queue,
+        objects,
+        limits=JobLimits(
+            max_prompt_chars=settings.max_prompt_chars,
+            max_title_chars=settings.max_title_chars,
+            max_frames=min(settings.jobs_max_frames, settings.max_frames),
+            max_width=settings.max_width,
+            max_height=settings.max_height,
+            upload_max_bytes=settings.upload_max_bytes,
+            styles=tuple(STYLES),
+        ),
+        requeue_after=settings.jobs_requeue_after,
+    )
+    analytics = AnalyticsService(
+        SqlAnalyticsRepository(db),
+        queue,
+        max_point_bytes=settings.analytics_max_point_bytes,
+        max_points=settings.analytics_max_points,
+        retention_days=settings.analytics_retention_days,
+    )
+    mailer = open_mailer(
+        settings.smtp_url, settings.smtp_from, settings.data_path, timeout=settings.smtp_timeout
+    )
+    notifications = NotificationService(
+        queue, mailer, users_repo, public_url=settings.resolved_public_url()
+    )
+    artworks.on_change = jobs.enqueue_thumbnail
+    views.on_flush = analytics.views_flushed
+    return BackgroundServices(
+        queue=queue,
+        jobs=jobs,
+        analytics=analytics,
+        notifications=notifications,
+        idempotency=IdempotencyService(SqlIdempotencyRepository(db), ttl=settings.idempotency_ttl),
+        generator=frame_generator(settings),
+        engine_limits=EngineLimits(
+            max_pixels=settings.engine_max_image_pixels,
+            max_frames=settings.max_frames,
+            max_video_seconds=settings.engine_max_video_seconds,
+            max_video_pixels=settings.engine_max_video_pixels,
+            max_columns=settings.max_width,
+            max_rows=settings.max_height,
+        ),
     )

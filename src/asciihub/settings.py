@@ -56,6 +56,28 @@ class Settings:
         "Realtime rooms: `memory://` or `redis://host:port/db`. Empty means `memory://`.",
     )
 
+    # --- object store and KV backends ----------------------------------------------
+    objects_signing_secret: str = _setting(
+        "",
+        "Secret that signs download links of the `file://` object store. Empty means a "
+        "random key kept in the object directory (`.asciihub-store/signing.key`), shared "
+        "by its processes.",
+    )
+    objects_s3_create_bucket: bool = _setting(
+        False,
+        "Create the `s3://` bucket at start-up when it does not exist (MinIO, tests).",
+    )
+    objects_s3_part_size: int = _setting(
+        8 * 1024 * 1024,
+        "Part size of multipart uploads to `s3://`, in bytes (S3 needs at least 5 MiB).",
+        low=5 * 1024 * 1024,
+    )
+    kv_namespace: str = _setting(
+        "asciihub",
+        "Prefix of every Redis key the `redis://` KV store writes, so that several "
+        "deployments (or tests) can share one Redis. A `?namespace=` in kv_url wins.",
+    )
+
     # --- HTTP server ---------------------------------------------------------------
     host: str = _setting("127.0.0.1", "Address `asciihub serve` listens on.")
     port: int = _setting(8000, "Port `asciihub serve` listens on.", low=0, high=65535)
@@ -90,15 +112,48 @@ class Settings:
     max_tag_chars: int = _setting(40, "Longest tag, in characters.", low=1)
     default_fps: float = _setting(10.0, "Frames per second when a document gives none.", low=0.1)
 
+    # --- the ASCII engine ----------------------------------------------------------
+    engine_cell_aspect: float = _setting(
+        0.5, "Terminal cell width over height, used to keep images' proportions.", low=0.1, high=2.0
+    )
+    engine_max_image_pixels: int = _setting(
+        64_000_000,
+        "Most pixels an uploaded image may have (checked on the header, before decoding).",
+        low=1,
+    )
+    engine_max_video_seconds: float = _setting(
+        600.0, "Longest video `convert` accepts, in seconds.", low=0.1
+    )
+    engine_max_video_pixels: int = _setting(
+        3840 * 2160, "Most pixels per video frame `convert` accepts.", low=1
+    )
+
+    # --- AI provider (OpenAI-compatible chat completions) ---------------------------
+    ai_url: str = _setting(
+        "",
+        "Base URL of an OpenAI-compatible API (e.g. `https://api.openai.com/v1`, "
+        "`http://localhost:11434/v1` for Ollama). Empty means the procedural generator only.",
+    )
+    ai_model: str = _setting("", "Model name sent to the AI provider.")
+    ai_api_key: str = _setting("", "Bearer key for the AI provider; empty sends none.")
+    ai_timeout: float = _setting(
+        60.0, "Seconds to wait for the AI provider before giving up.", low=1.0
+    )
+
     # --- caching and the hot read path ---------------------------------------------
     artwork_cache_ttl: int = _setting(
         3600, "Seconds an artwork stays in the KV cache (`ascii:{id}`).", low=1
     )
-    gallery_cache_ttl: int = _setting(
-        15, "Seconds a gallery page stays in the KV cache.", low=1
-    )
+    gallery_cache_ttl: int = _setting(15, "Seconds a gallery page stays in the KV cache.", low=1)
     gallery_page_size: int = _setting(24, "Gallery items per page by default.", low=1, high=100)
-    gallery_max_page_size: int = _setting(100, "Largest `limit` a gallery request may ask for.", low=1)
+    gallery_max_page_size: int = _setting(
+        100, "Largest `limit` a gallery request may ask for.", low=1
+    )
+    housekeeping_seconds: float = _setting(
+        3600.0,
+        "How often `serve` sweeps stale temporary files and purges expired KV keys, in seconds.",
+        low=1.0,
+    )
     views_flush_seconds: float = _setting(
         5.0, "How often counted views are written to the database, in seconds.", low=0.05
     )
@@ -117,8 +172,9 @@ class Settings:
 
     # --- job queue ---------------------------------------------------------------------
     queue_names: str = _setting(
-        "generation",
-        "Comma-separated queues the consumers read (names: a-z, 0-9, `_`, `-`).",
+        "generation,conversion,thumbnails,analytics,email",
+        "Comma-separated queues the consumers read (names: a-z, 0-9, `_`, `-`); "
+        "`asciihub worker --queues` narrows it per process.",
     )
     queue_max_batch_size: int = _setting(
         10, "Most messages handed to one handler call (Cloudflare max_batch_size).", low=1, high=100
@@ -184,6 +240,149 @@ class Settings:
         "everysec or always), accepting that a Redis restart may lose queued jobs.",
     )
 
+    # --- background jobs, analytics and e-mail ------------------------------------
+    run_consumers_in_serve: str = _setting(
+        "auto",
+        "Run the queue consumers inside `asciihub serve`: `on`, `off`, or `auto` (on when "
+        "the queue is the embedded SQLite one, off for Redis, where `asciihub worker` runs them).",
+        choices=("auto", "on", "off"),
+    )
+    jobs_requeue_after: float = _setting(
+        600.0,
+        "Seconds a job may sit `queued` or `running` without any progress before the sweeper "
+        "publishes its message again (so a lost queue message never loses a job).",
+        low=1,
+    )
+    jobs_sweep_interval: float = _setting(
+        30.0,
+        "Seconds between two runs of the jobs sweeper (re-publish, dead letters, expiry).",
+        low=0.05,
+    )
+    jobs_progress_interval: float = _setting(
+        0.25, "Least seconds between two progress writes of one running job.", low=0
+    )
+    jobs_max_frames: int = _setting(240, "Most frames one generation job may ask for.", low=1)
+    upload_max_bytes: int = _setting(
+        50 * 1024 * 1024, "Largest upload `POST /api/convert` accepts, in bytes.", low=1024
+    )
+    idempotency_ttl: int = _setting(
+        86400,
+        "Seconds an `Idempotency-Key` of `POST /api/artworks` is remembered with its answer.",
+        low=60,
+    )
+    analytics_retention_days: int = _setting(
+        90, "Days analytics data points are kept (Analytics Engine keeps three months).", low=1
+    )
+    analytics_flush_seconds: float = _setting(
+        5.0,
+        "How often buffered data points (API calls, views) are sent to the analytics queue.",
+        low=0.05,
+    )
+    analytics_max_point_bytes: int = _setting(
+        16 * 1024, "Largest data point (blobs, doubles and index together), in bytes.", low=256
+    )
+    analytics_max_points: int = _setting(
+        250, "Most data points in one analytics queue message.", low=1, high=1000
+    )
+    smtp_url: str = _setting(
+        "",
+        "SMTP server for e-mail: `smtp://[user:password@]host[:port]` (STARTTLS when offered) "
+        "or `smtps://...` (TLS). Empty means `.eml` files in `{data_dir}/outbox/`.",
+    )
+    smtp_from: str = _setting(
+        "asciihub <noreply@localhost>", "The From address of every e-mail asciihub sends."
+    )
+    smtp_timeout: float = _setting(30.0, "Seconds to wait for the SMTP server.", low=1)
+
+    # --- accounts, sessions and credentials ---------------------------------------
+    password_min_length: int = _setting(
+        10, "Shortest password accepted at signup and password change, in characters.", low=8
+    )
+    password_max_length: int = _setting(
+        256,
+        "Longest password accepted, in characters (longer ones are refused).",
+        low=64,
+        high=4096,
+    )
+    argon2_time_cost: int = _setting(
+        2, "Argon2id iterations of the password hash (OWASP floor: 2 with 19 MiB).", low=1
+    )
+    argon2_memory_kib: int = _setting(
+        19456, "Argon2id memory of the password hash, in KiB (OWASP floor: 19456).", low=8
+    )
+    argon2_parallelism: int = _setting(1, "Argon2id lanes of the password hash.", low=1, high=16)
+    password_hash_concurrency: int = _setting(
+        2,
+        "Password hashes or verifications running at once per process (each holds "
+        "argon2_memory_kib); the rest wait, so a login flood cannot exhaust CPU or memory.",
+        low=1,
+    )
+    session_ttl: int = _setting(
+        86400,
+        "Seconds a session lives without use; each use renews it (`session:{id}` in KV).",
+        low=60,
+    )
+    session_max_age: int = _setting(
+        30 * 86400,
+        "Absolute cap on a session's life in seconds, however often it is used; then log in again.",
+        low=60,
+    )
+    session_cookie_secure: str = _setting(
+        "auto",
+        "Mark the session cookie Secure and name it `__Host-asciihub_session`: `always`, "
+        "`never`, or `auto` (when public_url or the request is https).",
+        choices=("auto", "always", "never"),
+    )
+    csrf_trusted_origins: str = _setting(
+        "",
+        "Comma-separated extra origins (scheme://host[:port]) allowed to send "
+        "cookie-authenticated unsafe requests, besides the site itself and public_url.",
+    )
+    share_max_expiry: int = _setting(
+        90 * 86400,
+        "Longest life of a share link, in seconds (`expires_in` above it is refused).",
+        low=60,
+    )
+    share_default_expiry: int = _setting(
+        7 * 86400,
+        "Life of a share link when the request gives no `expires_in`, in seconds.",
+        low=60,
+    )
+    avatar_max_bytes: int = _setting(2 * 1024 * 1024, "Largest avatar upload, in bytes.", low=1024)
+    avatar_max_pixels: int = _setting(
+        4096 * 4096, "Most pixels an avatar image may declare (checked before decoding).", low=64
+    )
+    avatar_size: int = _setting(
+        256, "Width and height of the stored avatar PNG, in pixels.", low=16, high=1024
+    )
+
+    # --- rate limits (sliding window counters in KV) -----------------------------------
+    rate_limits_enabled: bool = _setting(
+        True, "Enforce the rate limits below (429 with Retry-After when exceeded)."
+    )
+    rate_limit_window: int = _setting(
+        60, "Window of the read, write and expensive classes, in seconds.", low=1
+    )
+    rate_limit_read: int = _setting(
+        600, "Reads (GET) per window per user, token or anonymous IP.", low=1
+    )
+    rate_limit_write: int = _setting(
+        120, "Writes (POST, PATCH, DELETE) per window per user, token or anonymous IP.", low=1
+    )
+    rate_limit_expensive: int = _setting(
+        10, "Generation, conversion and export requests per window per user, token or IP.", low=1
+    )
+    rate_limit_login_window: int = _setting(
+        900, "Window of the login and signup limits, in seconds.", low=1
+    )
+    rate_limit_login_per_handle: int = _setting(
+        10, "Failed logins per handle per login window.", low=1
+    )
+    rate_limit_login_per_ip: int = _setting(
+        50, "Failed logins per client IP per login window.", low=1
+    )
+    rate_limit_signup_per_ip: int = _setting(20, "Signups per client IP per login window.", low=1)
+
     @property
     def data_path(self) -> Path:
         """``data_dir`` as an absolute path."""
@@ -204,6 +403,12 @@ class Settings:
     def resolved_queue_url(self) -> str:
         """``queue_url`` with the embedded default filled in."""
         return self.queue_url or f"sqlite://{self.data_path / 'queue.sqlite3'}"
+
+    def consumers_in_serve(self) -> bool:
+        """Whether `asciihub serve` runs the queue consumers (``run_consumers_in_serve``)."""
+        if self.run_consumers_in_serve != "auto":
+            return self.run_consumers_in_serve == "on"
+        return self.resolved_queue_url().startswith("sqlite:")
 
     def resolved_rooms_url(self) -> str:
         """``rooms_url`` with the embedded default filled in."""
@@ -321,3 +526,18 @@ def load_settings(
         _check(name, value, spec.metadata)
         final[name] = value
     return Settings(**final)
+
+
+def settings_table() -> str:
+    """Every setting as a Markdown table (docs/configuration.md embeds it)."""
+    rows = ["| setting | environment variable | default | description |", "|---|---|---|---|"]
+    for spec in setting_fields():
+        default = spec.default
+        shown = (
+            "(empty)"
+            if default == ""
+            else f"`{str(default).lower() if isinstance(default, bool) else default}`"
+        )
+        doc = str(spec.metadata.get("doc", "")).replace("|", "\\|")
+        rows.append(f"| `{spec.name}` | `{ENV_PREFIX}{spec.name.upper()}` | {shown} | {doc} |")
+    return "\n".join(rows) + "\n"

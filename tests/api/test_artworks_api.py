@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-FRAMES = [{"text": " /\\_/\\\n( o.o )\n > ^ <", "duration_ms": 120}, {"text": " /\\_/\\\n( -.- )\n > ^ <"}]
+FRAMES = [
+    {"text": " /\\_/\\\n( o.o )\n > ^ <", "duration_ms": 120},
+    {"text": " /\\_/\\\n( -.- )\n > ^ <"},
+]
 
 
 async def create(client: Any, **fields: Any) -> dict[str, Any]:
@@ -46,7 +50,9 @@ async def test_create_read_update_delete(client: Any) -> None:
     assert again.json()["frames"] == [{"text": "zzz", "duration_ms": 100}]
 
     stale = await client.patch(
-        f"/api/artworks/{created['id']}", json={"title": "x"}, headers={"If-Match": read.headers["etag"]}
+        f"/api/artworks/{created['id']}",
+        json={"title": "x"},
+        headers={"If-Match": read.headers["etag"]},
     )
     assert stale.status_code == 412
     assert stale.json()["error"]["code"] == "etag_mismatch"
@@ -55,7 +61,9 @@ async def test_create_read_update_delete(client: Any) -> None:
     assert deleted.status_code == 204
     gone = await client.get(f"/api/artworks/{created['id']}")
     assert gone.status_code == 404
-    assert gone.json() == {"error": {"code": "artwork_not_found", "message": "no artwork with this id"}}
+    assert gone.json() == {
+        "error": {"code": "artwork_not_found", "message": "no artwork with this id"}
+    }
 
 
 async def test_second_read_comes_from_the_cache(client: Any) -> None:
@@ -114,7 +122,9 @@ async def test_malformed_requests(client: Any) -> None:
         "/api/artworks", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == "invalid_json"
-    wrong_type = await client.post("/api/artworks", content=b"frames", headers={"content-type": "text/plain"})
+    wrong_type = await client.post(
+        "/api/artworks", content=b"frames", headers={"content-type": "text/plain"}
+    )
     assert wrong_type.status_code == 415
     too_big = await client.post(
         "/api/artworks",
@@ -155,7 +165,10 @@ async def test_health_metrics_and_openapi(client: Any) -> None:
     await client.get(f"/api/artworks/{created['id']}")
     await client.get(f"/api/artworks/{created['id']}")
     metrics = (await client.get("/metrics")).text
-    assert 'asciihub_http_requests_total{method="POST",route="/api/artworks",status="201"} 1.0' in metrics
+    assert (
+        'asciihub_http_requests_total{method="POST",route="/api/artworks",status="201"} 1.0'
+        in metrics
+    )
     assert 'asciihub_cache_requests_total{cache="artwork",result="hit"}' in metrics
     assert "asciihub_http_request_duration_seconds_bucket" in metrics
     spec = (await client.get("/openapi.json")).json()
@@ -183,3 +196,18 @@ async def test_views_are_counted_then_flushed(client: Any) -> None:
     assert (await services.artworks_repo.get(created["id"])).views == 0
     await services.views.flush()
     assert (await services.artworks_repo.get(created["id"])).views == 5
+
+
+async def test_housekeeping_purges_expired_keys(services: Any) -> None:
+    import time
+
+    await services.kv.put("scratch:gone", b"x", expiration=int(time.time()) + 1)
+    deadline = time.monotonic() + 10
+    while await services.kv.get("scratch:gone") is not None:
+        assert time.monotonic() < deadline, "the key never expired"
+        await asyncio.sleep(0.05)
+    done = await services.housekeeping()
+    if services.settings.resolved_kv_url().startswith("sqlite"):
+        assert done["kv_purged"] >= 1
+    if services.settings.resolved_objects_url().startswith("file"):
+        assert "objects_swept" in done

@@ -82,7 +82,10 @@ async def test_bad_listing_parameters(client: Any) -> None:
 
 async def test_user_artworks(client: Any) -> None:
     mine = [await create(client, visibility=v) for v in ("public", "private", "unlisted")]
-    items = await pages(client, "/api/users/local/artworks", limit=2)
+    items = await pages(client, f"/api/users/{client.user['handle']}/artworks", limit=2)
     assert {item["id"] for item in items} == {art["id"] for art in mine}
+    client.cookies.clear()
+    public = await pages(client, f"/api/users/{client.user['handle']}/artworks")
+    assert [item["id"] for item in public] == [mine[0]["id"]]
     missing = await client.get("/api/users/nobody/artworks")
     assert missing.status_code == 404

@@ -21,12 +21,16 @@ plans = st.lists(
 )
 
 
-async def _run(data_dir: Path, initial: list[tuple[str, int]], arriving: list[str], limit: int, sort: str) -> None:
+async def _run(
+    data_dir: Path, initial: list[tuple[str, int]], arriving: list[str], limit: int, sort: str
+) -> None:
     built = await build_services(make_settings(data_dir))
     try:
         public: set[str] = set()
         for visibility, views in initial:
-            art = await built.artworks.create(LOCAL, {"visibility": visibility, "frames": [{"text": "x"}]})
+            art = await built.artworks.create(
+                LOCAL, {"visibility": visibility, "frames": [{"text": "x"}]}
+            )
             if visibility == "public":
                 public.add(art["id"])
             for _ in range(views):
@@ -43,7 +47,9 @@ async def _run(data_dir: Path, initial: list[tuple[str, int]], arriving: list[st
             seen.extend(item["id"] for item in page["items"])
             visibility = next(arrivals, None)
             if visibility is not None:  # someone publishes while we page
-                await built.artworks.create(LOCAL, {"visibility": visibility, "frames": [{"text": "y"}]})
+                await built.artworks.create(
+                    LOCAL, {"visibility": visibility, "frames": [{"text": "y"}]}
+                )
             cursor = page["next_cursor"]
             if cursor is None:
                 break
@@ -53,13 +59,17 @@ async def _run(data_dir: Path, initial: list[tuple[str, int]], arriving: list[st
         await built.close()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     initial=plans,
     arriving=st.lists(st.sampled_from(["public", "private"]), max_size=4),
     limit=st.integers(1, 5),
     sort=st.sampled_from(["new", "popular"]),
 )
-def test_pages_are_stable(tmp_path_factory: Any, initial: Any, arriving: Any, limit: int, sort: str) -> None:
+def test_pages_are_stable(
+    tmp_path_factory: Any, initial: Any, arriving: Any, limit: int, sort: str
+) -> None:
     data_dir = tmp_path_factory.mktemp("pages")
     asyncio.run(_run(data_dir, initial, arriving, limit, sort))

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tests.stack import reset_postgres
 
 from asciihub.errors import Conflict
 from asciihub.services.ids import new_id
@@ -24,7 +25,6 @@ from asciihub.storage.metadata import (
     upgrade,
 )
 from asciihub.storage.metadata.tables import users
-from tests.stack import reset_postgres
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -79,12 +79,16 @@ async def test_deleting_a_user_cascades(db: Database) -> None:
 async def test_a_failed_transaction_rolls_back_wholly(db: Database) -> None:
     repo = SqlArtworkRepository(db)
     first = row()
-    with pytest.raises(RuntimeError):
+
+    async def half_a_transaction() -> None:
         async with db.write() as conn:
             await conn.execute(
                 sa.insert(users).values(id="u3", handle="three", is_local=False, created_at=T0)
             )
             raise RuntimeError("half way")
+
+    with pytest.raises(RuntimeError):
+        await half_a_transaction()
     assert await SqlUserRepository(db).get("u3") is None
     await repo.insert(first)
     assert (await repo.get(first.id)) is not None
@@ -92,7 +96,9 @@ async def test_a_failed_transaction_rolls_back_wholly(db: Database) -> None:
 
 async def test_round_trip_and_optimistic_update(db: Database) -> None:
     repo = SqlArtworkRepository(db)
-    original = row(title="t", prompt="p", tags=("x", "y"), created_at=T0 + timedelta(microseconds=7))
+    original = row(
+        title="t", prompt="p", tags=("x", "y"), created_at=T0 + timedelta(microseconds=7)
+    )
     await repo.insert(original)
     stored = await repo.get(original.id)
     assert stored is not None
@@ -103,7 +109,9 @@ async def test_round_trip_and_optimistic_update(db: Database) -> None:
         original.id, ArtworkChanges(title="new", tags=("z",)), expected_revision=1, now=T0
     )
     assert changed is not None and changed.revision == 2 and changed.tags == ("z",)
-    stale = await repo.update(original.id, ArtworkChanges(title="lost"), expected_revision=1, now=T0)
+    stale = await repo.update(
+        original.id, ArtworkChanges(title="lost"), expected_revision=1, now=T0
+    )
     assert stale is None
     assert (await repo.get(original.id)).title == "new"  # type: ignore[union-attr]
 
@@ -114,7 +122,10 @@ async def test_keyset_pages_are_exact_with_ties(db: Database) -> None:
     made.append(row(visibility="private"))
     for item in made:
         await repo.insert(item)
-    for sort, key in (("new", lambda r: (r.created_at, r.id)), ("popular", lambda r: (r.views, r.created_at, r.id))):
+    for sort, key in (
+        ("new", lambda r: (r.created_at, r.id)),
+        ("popular", lambda r: (r.views, r.created_at, r.id)),
+    ):
         seen: list[str] = []
         after = None
         while True:
@@ -174,7 +185,9 @@ async def test_no_statement_binds_more_than_100_values(db: Database) -> None:
         await repo.insert(row(tags=(f"t{index}",), created_at=T0 + timedelta(seconds=index)))
     widest = 0
 
-    def count(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+    def count(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
         nonlocal widest
         if not many and isinstance(parameters, tuple | list | dict):
             widest = max(widest, len(parameters))

@@ -10,18 +10,23 @@ import httpx
 import pytest
 
 from tests.e2e.servers import running_server
+from tests.users import sync_signup
 
 pytestmark = pytest.mark.e2e
 
 
 def test_serve_creates_reads_and_shows_artworks(data_dir: Path) -> None:
     with running_server(data_dir) as (url, _proc), httpx.Client(base_url=url) as http:
+        sync_signup(http)
         home = http.get("/")
         assert home.status_code == 200
         assert "text/html" in home.headers["content-type"]
         assert "No public artworks yet" in home.text
 
-        frames = [{"text": "  *  \n *** \n*****", "duration_ms": 200}, {"text": "  +  \n +++ \n+++++"}]
+        frames = [
+            {"text": "  *  \n *** \n*****", "duration_ms": 200},
+            {"text": "  +  \n +++ \n+++++"},
+        ]
         created = http.post(
             "/api/artworks",
             json={"title": "Tree", "visibility": "public", "tags": ["xmas"], "frames": frames},
@@ -36,7 +41,7 @@ def test_serve_creates_reads_and_shows_artworks(data_dir: Path) -> None:
 
         page = http.get(f"/a/{art['id']}")
         assert page.status_code == 200
-        assert "<pre class=\"art\" id=\"art\">  *  \n *** \n*****</pre>" in page.text
+        assert 'id="art">  *  \n *** \n*****</pre>' in page.text
         assert "/static/player.js" in page.text
         assert http.get("/static/player.js").status_code == 200
         assert "Tree" in http.get("/").text
@@ -62,18 +67,37 @@ def test_serve_creates_reads_and_shows_artworks(data_dir: Path) -> None:
     assert not document.exists()
 
 
+def _read_object(data_dir: Path, key: str) -> bytes:
+    import asyncio
+
+    from asciihub.storage.objects import open_object_store
+
+    async def read() -> bytes:
+        store = await open_object_store(f"file://{data_dir / 'objects'}")
+        try:
+            stored = await store.get(key)
+            assert stored is not None, key
+            return stored.data
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
 def test_artwork_is_an_object_a_row_and_a_cache_entry(data_dir: Path) -> None:
     import sqlite3
 
     with running_server(data_dir) as (url, _proc), httpx.Client(base_url=url) as http:
+        user = sync_signup(http)
         art = http.post("/api/artworks", json={"frames": [{"text": "hi"}]}).json()
         http.get(f"/api/artworks/{art['id']}")
-        document = data_dir / "objects" / "artworks" / "local" / f"{art['id']}.json"
-        stored = json.loads(document.read_text())
+        stored = json.loads(_read_object(data_dir, art["r2_key"]))
         assert stored["format"] == "asciihub.artwork" and stored["frames"][0]["text"] == "hi"
         with sqlite3.connect(data_dir / "metadata.sqlite3") as db:
-            row = db.execute("SELECT r2_key, visibility FROM ascii_metadata WHERE id = ?", (art["id"],)).fetchone()
-        assert row == (f"artworks/local/{art['id']}.json", "private")
+            row = db.execute(
+                "SELECT r2_key, visibility FROM ascii_metadata WHERE id = ?", (art["id"],)
+            ).fetchone()
+        assert row == (f"artworks/{user['id']}/{art['id']}.json", "private")
         with sqlite3.connect(data_dir / "kv.sqlite3") as kv:
             keys = [r[0] for r in kv.execute("SELECT key FROM kv").fetchall()]
         assert f"ascii:{art['id']}" in keys
@@ -81,7 +105,10 @@ def test_artwork_is_an_object_a_row_and_a_cache_entry(data_dir: Path) -> None:
 
 def test_sigterm_stops_cleanly_and_views_are_kept(data_dir: Path) -> None:
     with running_server(data_dir) as (url, proc), httpx.Client(base_url=url) as http:
-        art = http.post("/api/artworks", json={"visibility": "public", "frames": [{"text": "v"}]}).json()
+        sync_signup(http)
+        art = http.post(
+            "/api/artworks", json={"visibility": "public", "frames": [{"text": "v"}]}
+        ).json()
         for _ in range(4):
             http.get(f"/api/artworks/{art['id']}")
     # uvicorn shuts down gracefully, then re-raises the signal it caught.

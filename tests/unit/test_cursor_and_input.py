@@ -20,10 +20,23 @@ LIMITS = InputLimits(document=DocumentLimits())
 
 def _row(**changes: object) -> ArtworkRow:
     base = dict(
-        id=new_id(), user_id="u", title=None, prompt=None, r2_key="k", visibility="public",
-        views=3, created_at=datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC),
-        updated_at=datetime(2026, 1, 2, tzinfo=UTC), width=1, height=1, frame_count=1,
-        fps=10.0, duration_ms=100, etag="e", sha256="s" * 64, size=1,
+        id=new_id(),
+        user_id="u",
+        title=None,
+        prompt=None,
+        r2_key="k",
+        visibility="public",
+        views=3,
+        created_at=datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC),
+        updated_at=datetime(2026, 1, 2, tzinfo=UTC),
+        width=1,
+        height=1,
+        frame_count=1,
+        fps=10.0,
+        duration_ms=100,
+        etag="e",
+        sha256="s" * 64,
+        size=1,
     )
     base.update(changes)
     return ArtworkRow(**base)  # type: ignore[arg-type]
@@ -50,10 +63,9 @@ def test_cursor_for_another_sort_is_refused() -> None:
 
 @given(st.text(max_size=600))
 def test_garbage_cursors_are_refused_cleanly(cursor: str) -> None:
-    try:
+    with pytest.raises(InvalidInput) as info:
         decode_cursor(cursor, "new")
-    except InvalidInput as exc:
-        assert exc.code == "invalid_cursor"
+    assert info.value.code == "invalid_cursor"
 
 
 def test_create_defaults_and_tags() -> None:

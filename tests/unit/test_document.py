@@ -100,9 +100,7 @@ def test_parse_refuses_other_formats_and_versions() -> None:
     assert info.value.code == "unsupported_version"
 
 
-printable = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf")), max_size=30
-)
+printable = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf")), max_size=30)
 
 
 @given(st.lists(st.lists(printable, min_size=1, max_size=6), min_size=1, max_size=4))

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from asciihub.api import artworks, gallery, system
+from asciihub.api import accounts, analytics, artworks, gallery, jobs, shares, system, tokens
+from asciihub.api.auth import AuthGate
 from asciihub.api.errors import handle_asciihub_error, handle_http_exception, handle_unexpected
 from asciihub.api.fastlane import FastLane
 from asciihub.api.metrics import Metrics
@@ -40,18 +42,30 @@ class AsciihubApp:
         await self.lane(scope, receive, send)
 
 
-async def _flush_views(built: Services, every: float, stop: asyncio.Event) -> None:
+async def _every(
+    seconds: float, stop: asyncio.Event, work: Callable[[], Awaitable[object]]
+) -> None:
+    """Run ``work`` every ``seconds`` until ``stop`` is set, and once more at the end."""
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)
+            await asyncio.wait_for(stop.wait(), seconds)
         try:
-            await built.views.flush()
+            await work()
         except AsciihubError as exc:
-            log.warning("event=views_flush_failed code=%s", exc.code)
+            log.warning("event=periodic_task_failed task=%s code=%s", work.__name__, exc.code)
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> AsciihubApp:
-    """Build the whole HTTP app; ``services`` are built in the lifespan unless given."""
+def create_app(
+    settings: Settings,
+    *,
+    services: Services | None = None,
+    background: Callable[[Services], AbstractAsyncContextManager[None]] | None = None,
+) -> AsciihubApp:
+    """Build the whole HTTP app; ``services`` are built in the lifespan unless given.
+
+    ``background`` (the in-process queue consumers of ``asciihub serve``) runs for
+    as long as the app does, inside the lifespan.
+    """
     metrics = Metrics()
 
     @contextlib.asynccontextmanager
@@ -59,20 +73,39 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Ascii
         built = services or await build_services(settings)
         app.state.services = built
         lane.services = built
+        gate.services = built
         metrics.watch(lambda: {"artwork": dict(built.artworks.stats)}, lambda: built.views.pending)
         stop = asyncio.Event()
-        flusher = asyncio.create_task(_flush_views(built, settings.views_flush_seconds, stop))
+        flusher = asyncio.create_task(_every(settings.views_flush_seconds, stop, built.views.flush))
+        upkeep = asyncio.create_task(
+            _every(settings.housekeeping_seconds, stop, built.housekeeping)
+        )
+        points = asyncio.create_task(
+            _every(settings.analytics_flush_seconds, stop, built.background.analytics.flush)
+        )
         try:
-            yield
+            async with background(built) if background else contextlib.nullcontext():
+                yield
         finally:
             stop.set()
-            await flusher
+            await asyncio.gather(flusher, upkeep, points)
             lane.services = None
+            gate.services = None
             if services is None:
                 await built.close()
 
     starlette = Starlette(
-        routes=[*system.routes, *artworks.routes, *gallery.routes, *pages.routes],
+        routes=[
+            *system.routes,
+            *accounts.routes,
+            *tokens.routes,
+            *artworks.routes,
+            *shares.routes,
+            *gallery.routes,
+            *jobs.routes,
+            *analytics.routes,
+            *pages.routes,
+        ],
         exception_handlers={
             AsciihubError: handle_asciihub_error,
             HTTPException: handle_http_exception,
@@ -83,6 +116,11 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Ascii
     starlette.state.metrics = metrics
     starlette.state.settings = settings
     starlette.state.routes_spec = None
-    enveloped: ASGIApp = Envelope(starlette, max_body_bytes=settings.max_body_bytes, metrics=metrics)
+    gate = AuthGate(starlette)
+    # An upload to convert may exceed max_body_bytes up to upload_max_bytes (+ the form).
+    uploads = {"/api/convert": max(settings.max_body_bytes, settings.upload_max_bytes + 65536)}
+    enveloped: ASGIApp = Envelope(
+        gate, max_body_bytes=settings.max_body_bytes, metrics=metrics, path_limits=uploads
+    )
     lane = FastLane(enveloped, metrics)
     return AsciihubApp(starlette, lane)

@@ -2,37 +2,58 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from asciihub.api.auth import principal_for
+from asciihub.api.auth import SHARE_HEADER, principal_for, share_grant
 from asciihub.api.responses import json_response, read_json
 from asciihub.api.state import services
 
 
 def _not_modified(request: Request, etag: str) -> bool:
     given = request.headers.get("if-none-match")
-    return given is not None and etag in (tag.strip().removeprefix("W/") for tag in given.split(","))
+    return given is not None and etag in (
+        tag.strip().removeprefix("W/") for tag in given.split(",")
+    )
 
 
 async def create_artwork(request: Request) -> Response:
-    """POST /api/artworks: 201 with the new artwork."""
+    """POST /api/artworks: 201 with the new artwork (once per ``Idempotency-Key``)."""
     payload = await read_json(request)
     principal = await principal_for(request)
-    created = await services(request).artworks.create(principal, payload)
-    return json_response(
-        created, status=201, headers={"Location": f"/api/artworks/{created['id']}", "ETag": created["etag"]}
-    )
+    built = services(request)
+    key = request.headers.get("idempotency-key")
+    replayed = False
+    if key is None:
+        created = await built.artworks.create(principal, payload)
+    else:
+
+        async def create() -> tuple[int, Any]:
+            return 201, await built.artworks.create(principal, payload)
+
+        answer = await built.background.idempotency.run(
+            principal, key, "POST /api/artworks", payload, create
+        )
+        created, replayed = answer.body, answer.replayed
+    headers = {"Location": f"/api/artworks/{created['id']}", "ETag": created["etag"]}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(created, status=201, headers=headers)
 
 
 async def get_artwork(request: Request) -> Response:
     """GET /api/artworks/{id}: the artwork with its frames."""
     built = services(request)
     artwork_id = request.path_params["artwork_id"]
-    entry = await built.artworks.get(await principal_for(request), artwork_id)
+    grant = await share_grant(request)
+    entry = await built.artworks.get(await principal_for(request), artwork_id, grant=grant)
     built.views.count(artwork_id)
     headers = {"ETag": entry.etag, "Cache-Control": "private, no-cache"}
+    if SHARE_HEADER in request.headers or "share" in request.query_params:
+        headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
     if _not_modified(request, entry.etag):
         return Response(status_code=304, headers=headers)
     return json_response(entry.body, headers=headers)
@@ -47,6 +68,7 @@ async def patch_artwork(request: Request) -> Response:
         request.path_params["artwork_id"],
         payload,
         if_match=request.headers.get("if-match"),
+        grant=await share_grant(request),
     )
     return json_response(updated, headers={"ETag": updated["etag"]})
 

@@ -1,16 +1,204 @@
-"""Who is asking: turning a request into a Principal.
+"""Who is asking: turning a request into a Principal, once, in front of every route.
 
-Until accounts exist every API request acts as the built-in local user, which owns
-what is created (single-user mode). This module is the one seam accounts replace.
+:class:`AuthGate` runs before Starlette. It resolves the principal from
+``Authorization: Bearer`` (an API token; a bad one answers 401) or the session cookie
+(an unknown or expired one is simply anonymous), refuses forged cookie requests
+(see :mod:`asciihub.api.csrf`) and foreign-origin WebSocket handshakes, and counts
+the request against its rate-limit class. Routes then call :func:`principal_for`.
 """
 
 from __future__ import annotations
 
-from starlette.requests import HTTPConnection
+import re
+from http.cookies import SimpleCookie
 
-from asciihub.services.principals import LOCAL, Principal
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from asciihub.api.csrf import csrf_refused, needs_check, origin_allowed, site_origins
+from asciihub.api.responses import error_response
+from asciihub.bootstrap import Services
+from asciihub.errors import AsciihubError, Unauthenticated
+from asciihub.services.principals import ANONYMOUS, Principal, ShareGrant
+from asciihub.settings import Settings
+
+SCOPE_KEY = "asciihub.principal"
+COOKIE = "asciihub_session"
+SECURE_COOKIE = "__Host-asciihub_session"
+SHARE_HEADER = "x-share-token"
+_UNLIMITED = ("/static/", "/healthz", "/metrics")
+_EXPENSIVE = re.compile(r"^/api/(generate|convert)$|^/api/artworks/[^/]+/exports$")
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+
+
+def is_secure(scope: Scope, settings: Settings) -> bool:
+    """True when the session cookie must be Secure (and ``__Host-`` prefixed)."""
+    mode = settings.session_cookie_secure
+    if mode != "auto":
+        return mode == "always"
+    return settings.public_url.startswith("https://") or scope.get("scheme") in ("https", "wss")
+
+
+def cookie_name(scope: Scope, settings: Settings) -> str:
+    """The session cookie's name for this request."""
+    return SECURE_COOKIE if is_secure(scope, settings) else COOKIE
+
+
+def _session_secret(headers: dict[str, str], name: str) -> str | None:
+    raw = headers.get("cookie")
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed Cookie header is no session
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else None
+
+
+def set_session_cookie(response: Response, connection: HTTPConnection, secret: str) -> None:
+    """Attach the session cookie: HttpOnly, SameSite=Lax, Secure under HTTPS."""
+    settings: Settings = connection.app.state.settings
+    secure = is_secure(connection.scope, settings)
+    response.set_cookie(
+        cookie_name(connection.scope, settings),
+        secret,
+        max_age=settings.session_max_age,
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(response: Response, connection: HTTPConnection) -> None:
+    """Tell the browser to drop the session cookie."""
+    settings: Settings = connection.app.state.settings
+    secure = is_secure(connection.scope, settings)
+    response.delete_cookie(
+        cookie_name(connection.scope, settings),
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def client_ip(connection: HTTPConnection | Scope) -> str:
+    """The client address (the direct peer; run behind a proxy that sets it right)."""
+    scope = connection.scope if isinstance(connection, HTTPConnection) else connection
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 async def principal_for(connection: HTTPConnection) -> Principal:
-    """The principal a request or WebSocket acts for."""
-    return LOCAL
+    """The principal a request or WebSocket acts for (resolved once by the gate)."""
+    principal = connection.scope.get(SCOPE_KEY)
+    if isinstance(principal, Principal):
+        return principal
+    services: Services = connection.app.state.services
+    return await _authenticate(services, connection.scope, _headers(connection.scope))
+
+
+async def share_grant(connection: HTTPConnection) -> ShareGrant | None:
+    """The share link sent with ``?share=TOKEN`` or ``X-Share-Token``, if it is valid."""
+    token = connection.headers.get(SHARE_HEADER) or connection.query_params.get("share")
+    if not token:
+        return None
+    services: Services = connection.app.state.services
+    return await services.auth.shares.grant(token)
+
+
+def _invalid_token() -> Unauthenticated:
+    message = "the API token is unknown or revoked; send Authorization: Bearer TOKEN"
+    return Unauthenticated(message, code="invalid_token")
+
+
+async def _authenticate(services: Services, scope: Scope, headers: dict[str, str]) -> Principal:
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        kind, _, value = authorization.strip().partition(" ")
+        if kind.lower() != "bearer" or not value.strip():
+            raise _invalid_token()
+        principal = await services.auth.tokens.authenticate(value.strip())
+        if principal is None:
+            raise _invalid_token()
+        return principal
+    secret = _session_secret(headers, cookie_name(scope, services.settings))
+    if secret:
+        session = await services.auth.sessions.resolve(secret)
+        if session is not None:
+            return Principal(user_id=session.user_id, session_id=session.session_id)
+    return ANONYMOUS
+
+
+class AuthGate:
+    """Resolves the principal, enforces CSRF and WebSocket origins, counts rate limits."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.services: Services | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        services = self.services
+        if scope["type"] not in ("http", "websocket") or services is None:
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        try:
+            principal = await _authenticate(services, scope, headers)
+            if scope["type"] == "websocket":
+                allowed = site_origins(scope["scheme"], headers.get("host"), services.settings)
+                if not origin_allowed(headers, allowed):
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+            else:
+                self._check_csrf(services, scope, headers)
+                await self._count(services, scope, principal)
+        except AsciihubError as exc:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            response = error_response(exc)
+            if exc.code == "invalid_token":
+                response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            await response(scope, receive, send)
+            return
+        scope[SCOPE_KEY] = principal
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _check_csrf(services: Services, scope: Scope, headers: dict[str, str]) -> None:
+        has_cookie = _session_secret(headers, cookie_name(scope, services.settings)) is not None
+        if not needs_check(scope["method"], scope["path"], headers, has_cookie):
+            return
+        allowed = site_origins(scope["scheme"], headers.get("host"), services.settings)
+        if not origin_allowed(headers, allowed):
+            raise csrf_refused()
+
+    @staticmethod
+    async def _count(services: Services, scope: Scope, principal: Principal) -> None:
+        path: str = scope["path"]
+        if path.startswith(_UNLIMITED):
+            return
+        auth = services.auth
+        if _EXPENSIVE.match(path):
+            limit = auth.expensive
+        elif scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            limit = auth.read
+        else:
+            limit = auth.write
+        if principal.token_id is not None:
+            subject = f"t:{principal.token_id}"
+        elif principal.user_id is not None:
+            subject = f"u:{principal.user_id}"
+        else:
+            subject = f"ip:{client_ip(scope)}"
+        await auth.limiter.hit(limit, subject)
+        if path.startswith("/api/"):
+            services.background.analytics.count_api_call(principal)

@@ -1,8 +1,11 @@
 """The hot read path: ``GET /api/artworks/{id}`` answered from the KV cache in raw ASGI.
 
 A cache hit costs one KV read, a policy check and two ``send`` calls, with no
-framework objects built. Everything else (a miss, a private artwork, a bad id, another
-method) falls through to the full Starlette route, which answers identically.
+framework objects built. Only anonymous-safe answers are given here: a public or
+unlisted artwork's body is the same for every caller. Everything else (a miss, a
+private artwork, a bad id, another method, a query string such as ``?share=``, an
+``Authorization`` or ``X-Share-Token`` header that must be checked) falls through to
+the full Starlette route, which authenticates, rate-limits and answers identically.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from asciihub.services.ids import is_valid_id
 
 PREFIX = "/api/artworks/"
 ROUTE = "/api/artworks/{artwork_id}"
+_CHECKED = (b"authorization", b"x-share-token")
 _BASE_HEADERS = [
     (b"content-type", b"application/json; charset=utf-8"),
     (b"cache-control", b"private, no-cache"),
@@ -50,8 +54,14 @@ class FastLane:
     async def _serve(self, scope: Scope, send: Send) -> bool:
         started = time.perf_counter()
         artwork_id = scope["path"][len(PREFIX) :]
-        if not is_valid_id(artwork_id):
+        if not is_valid_id(artwork_id) or scope["query_string"]:
             return False
+        if_none_match = None
+        for name, value in scope["headers"]:
+            if name in _CHECKED:
+                return False
+            if name == b"if-none-match":
+                if_none_match = value
         built = self.services
         assert built is not None
         hit = await built.artworks.cached(artwork_id)
@@ -60,13 +70,12 @@ class FastLane:
         built.views.count(artwork_id)
         etag = hit.etag.encode()
         headers = [*_BASE_HEADERS, (b"etag", etag)]
-        for name, value in scope["headers"]:
-            if name == b"if-none-match" and etag in value:
-                await send({"type": "http.response.start", "status": 304, "headers": headers})
-                await send({"type": "http.response.body", "body": b""})
-                self._not_modified.inc()
-                self._latency.observe(time.perf_counter() - started)
-                return True
+        if if_none_match is not None and etag in if_none_match:
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            self._not_modified.inc()
+            self._latency.observe(time.perf_counter() - started)
+            return True
         headers.append((b"content-length", str(len(hit.body)).encode()))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": hit.body})

@@ -14,13 +14,17 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 class _StatsCollector(Collector):
     """Reads the plain counters services keep, at scrape time."""
 
-    def __init__(self, read: Callable[[], Mapping[str, Mapping[str, int]]], pending: Callable[[], int]) -> None:
+    def __init__(
+        self, read: Callable[[], Mapping[str, Mapping[str, int]]], pending: Callable[[], int]
+    ) -> None:
         self._read = read
         self._pending = pending
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         family = CounterMetricFamily(
-            "asciihub_cache_requests", "Cache lookups by cache and result.", labels=["cache", "result"]
+            "asciihub_cache_requests",
+            "Cache lookups by cache and result.",
+            labels=["cache", "result"],
         )
         for cache, results in self._read().items():
             for result, value in results.items():

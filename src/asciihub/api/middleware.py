@@ -28,6 +28,13 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 ]
 
 
+def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` plus the security headers, keeping a route's own Referrer-Policy."""
+    if any(name == b"referrer-policy" for name, _ in headers):
+        return headers + [item for item in SECURITY_HEADERS if item[0] != b"referrer-policy"]
+    return headers + SECURITY_HEADERS
+
+
 def too_large(limit: int) -> TooLarge:
     """The error for a body over ``limit`` bytes."""
     message = f"the request body is larger than the limit of {limit} bytes"
@@ -37,17 +44,25 @@ def too_large(limit: int) -> TooLarge:
 class Envelope:
     """Refuses oversized bodies, adds security headers, records metrics per route."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        metrics: Metrics,
+        path_limits: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
+        self.path_limits = path_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        limit = self.max_body_bytes
+        limit = self.path_limits.get(scope["path"], self.max_body_bytes)
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await error_response(too_large(limit))(scope, receive, self._headers(send))
@@ -69,7 +84,7 @@ class Envelope:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = with_security_headers(list(message.get("headers", [])))
             await send(message)
 
         try:
@@ -81,7 +96,7 @@ class Envelope:
     def _headers(send: Send) -> Send:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = with_security_headers(list(message.get("headers", [])))
             await send(message)
 
         return wrapped

@@ -10,6 +10,8 @@ from functools import cache
 from typing import Any
 
 from asciihub import __version__
+from asciihub.api.openapi_accounts import SCHEMAS, SECURITY_SCHEMES, account_paths
+from asciihub.api.openapi_jobs import JOB_SCHEMAS, job_paths
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -20,9 +22,18 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-_ERROR = _json(_ref("Error"), "An error: {\"error\": {\"code\", \"message\"}}")
+_ERROR = _json(_ref("Error"), 'An error: {"error": {"code", "message"}}')
 _ERRORS = {str(status): _ERROR for status in (400, 404, 413, 415, 429, 503)}
 _ID = {"name": "artwork_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_SHARE = [
+    {"name": "share", "in": "query", "schema": {"type": "string"}, "description": "Share token."},
+    {
+        "name": "X-Share-Token",
+        "in": "header",
+        "schema": {"type": "string"},
+        "description": "Share token.",
+    },
+]
 _PAGE_PARAMS = [
     {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["new", "popular"]}},
     {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
@@ -48,7 +59,10 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["text"],
         "additionalProperties": False,
         "properties": {
-            "text": {"type": "string", "description": "Lines joined by \\n; no control characters."},
+            "text": {
+                "type": "string",
+                "description": "Lines joined by \\n; no control characters.",
+            },
             "duration_ms": {"type": "integer", "minimum": 1, "maximum": 600000},
             "colors": {"type": "string", "description": "base64 of rows*columns*3 RGB bytes."},
         },
@@ -86,8 +100,22 @@ _SCHEMAS: dict[str, Any] = {
     "ArtworkSummary": {
         "type": "object",
         "required": [
-            "id", "user_id", "owner", "title", "visibility", "tags", "r2_key", "frame_count",
-            "width", "height", "fps", "duration_ms", "views", "created_at", "updated_at", "etag",
+            "id",
+            "user_id",
+            "owner",
+            "title",
+            "visibility",
+            "tags",
+            "r2_key",
+            "frame_count",
+            "width",
+            "height",
+            "fps",
+            "duration_ms",
+            "views",
+            "created_at",
+            "updated_at",
+            "etag",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -136,47 +164,100 @@ _SCHEMAS: dict[str, Any] = {
 def _paths() -> dict[str, Any]:
     artwork = _json(_ref("Artwork"), "The artwork with its frames")
     return {
-        "/healthz": {"get": {"summary": "Health of every binding", "responses": {
-            "200": _json({"type": "object"}, "Healthy"), "503": _json({"type": "object"}, "Degraded"),
-        }}},
-        "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {
-            "200": {"description": "Prometheus text", "content": {"text/plain": {}}},
-        }}},
-        "/openapi.json": {"get": {"summary": "This document", "responses": {
-            "200": _json({"type": "object"}, "OpenAPI 3.1"),
-        }}},
-        "/api/artworks": {"post": {
-            "summary": "Create an artwork",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ArtworkCreate")}}},
-            "responses": {"201": artwork, "401": _ERROR, **_ERRORS},
-        }},
+        "/healthz": {
+            "get": {
+                "summary": "Health of every binding",
+                "responses": {
+                    "200": _json({"type": "object"}, "Healthy"),
+                    "503": _json({"type": "object"}, "Degraded"),
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics",
+                "responses": {
+                    "200": {"description": "Prometheus text", "content": {"text/plain": {}}},
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "responses": {
+                    "200": _json({"type": "object"}, "OpenAPI 3.1"),
+                },
+            }
+        },
+        "/api/artworks": {
+            "post": {
+                "summary": "Create an artwork",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("ArtworkCreate")}},
+                },
+                "responses": {"201": artwork, "401": _ERROR, **_ERRORS},
+            }
+        },
         "/api/artworks/{artwork_id}": {
             "parameters": [_ID],
-            "get": {"summary": "Read an artwork", "responses": {
-                "200": artwork, "304": {"description": "Not modified (If-None-Match)"}, **_ERRORS,
-            }},
-            "patch": {
-                "summary": "Change an artwork (owner)",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ArtworkPatch")}}},
-                "responses": {"200": artwork, "401": _ERROR, "403": _ERROR, "409": _ERROR, "412": _ERROR, **_ERRORS},
+            "get": {
+                "summary": "Read an artwork",
+                "parameters": _SHARE,
+                "responses": {
+                    "200": artwork,
+                    "304": {"description": "Not modified (If-None-Match)"},
+                    **_ERRORS,
+                },
             },
-            "delete": {"summary": "Delete an artwork (owner)", "responses": {
-                "204": {"description": "Deleted"}, "401": _ERROR, "403": _ERROR, **_ERRORS,
-            }},
+            "patch": {
+                "summary": "Change an artwork (owner; an edit link may change frames and title)",
+                "parameters": _SHARE,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("ArtworkPatch")}},
+                },
+                "responses": {
+                    "200": artwork,
+                    "401": _ERROR,
+                    "403": _ERROR,
+                    "409": _ERROR,
+                    "412": _ERROR,
+                    **_ERRORS,
+                },
+            },
+            "delete": {
+                "summary": "Delete an artwork (owner)",
+                "responses": {
+                    "204": {"description": "Deleted"},
+                    "401": _ERROR,
+                    "403": _ERROR,
+                    **_ERRORS,
+                },
+            },
         },
-        "/api/gallery": {"get": {
-            "summary": "Public artworks, newest or most viewed first",
-            "parameters": _PAGE_PARAMS,
-            "responses": {"200": _json(_ref("Page"), "One page"), **_ERRORS},
-        }},
-        "/api/users/{handle}/artworks": {"get": {
-            "summary": "One user's artworks (all of them for the user, public ones for others)",
-            "parameters": [
-                {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"}},
-                *_PAGE_PARAMS,
-            ],
-            "responses": {"200": _json(_ref("Page"), "One page"), **_ERRORS},
-        }},
+        "/api/gallery": {
+            "get": {
+                "summary": "Public artworks, newest or most viewed first",
+                "parameters": _PAGE_PARAMS,
+                "responses": {"200": _json(_ref("Page"), "One page"), **_ERRORS},
+            }
+        },
+        "/api/users/{handle}/artworks": {
+            "get": {
+                "summary": "One user's artworks (all of them for the user, public ones for others)",
+                "parameters": [
+                    {
+                        "name": "handle",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                    *_PAGE_PARAMS,
+                ],
+                "responses": {"200": _json(_ref("Page"), "One page"), **_ERRORS},
+            }
+        },
     }
 
 
@@ -189,6 +270,9 @@ def openapi_document(extra_paths: dict[str, Any] | None = None) -> dict[str, Any
             "version": __version__,
             "description": "Make, keep, share and export ASCII art and animations.",
         },
-        "paths": {**_paths(), **(extra_paths or {})},
-        "components": {"schemas": _SCHEMAS},
+        "paths": {**_paths(), **account_paths(), **job_paths(), **(extra_paths or {})},
+        "components": {
+            "schemas": {**_SCHEMAS, **SCHEMAS, **JOB_SCHEMAS},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }

@@ -13,9 +13,7 @@ from asciihub.errors import AsciihubError, InvalidInput, UnsupportedMedia
 JSON_TYPE = "application/json; charset=utf-8"
 
 
-def json_response(
-    data: Any, status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response from data (or from already encoded bytes)."""
     body = data if isinstance(data, bytes) else orjson.dumps(data)
     return Response(body, status_code=status, headers=headers, media_type=JSON_TYPE)

@@ -58,17 +58,54 @@ def state(ctx: typer.Context) -> CliState:
     return obj if isinstance(obj, CliState) else CliState()
 
 
-def _register() -> None:
-    # Each module adds its commands to ``app`` when imported.
-    from asciihub.cli import artworks, maintenance, serve  # noqa: F401
+# Each module adds its commands to ``app`` when imported. Only the module of the
+# command being run is imported, so `asciihub convert` does not pay for the web stack.
+COMMAND_MODULES = {
+    "serve": "serve",
+    "convert": "engine",
+    "banner": "engine",
+    "generate": "engine",
+    "fonts": "engine",
+    "styles": "engine",
+    "artworks": "artworks",
+    "queue": "queue",
+    "worker": "worker",
+    "user": "users",
+    "token": "users",
+    "migrate": "maintenance",
+    "migrate-data": "maintenance",
+    "fsck": "maintenance",
+}
+_VALUE_OPTIONS = ("--config", "--data-dir")
+
+
+def _command_name(argv: list[str]) -> str | None:
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _VALUE_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _register(argv: list[str]) -> None:
+    import importlib
+
+    name = _command_name(argv)
+    wanted = [COMMAND_MODULES[name]] if name in COMMAND_MODULES else set(COMMAND_MODULES.values())
+    for module in sorted(wanted):
+        importlib.import_module(f"asciihub.cli.{module}")
 
 
 def run() -> None:
     """Run the CLI; render asciihub errors as one line and exit non-zero."""
-    _register()
+    _register(sys.argv[1:])
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except AsciihubError as exc:
         if debug:
             raise
@@ -92,3 +129,6 @@ def run() -> None:
             raise
         typer.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
         sys.exit(1)
+    # With standalone_mode off, click returns the code of a `typer.Exit` instead.
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -12,7 +12,9 @@ from asciihub.cli._runtime import run_with_services
 from asciihub.cli.app import app, state
 from asciihub.errors import InvalidInput
 
-artworks_app = typer.Typer(help="Work with stored artworks (as the local user).", no_args_is_help=True)
+artworks_app = typer.Typer(
+    help="Work with stored artworks (as the local user).", no_args_is_help=True
+)
 app.add_typer(artworks_app, name="artworks")
 
 
@@ -39,11 +41,19 @@ def list_artworks(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("id", "title", "visibility", "frames", "size", "views", "created")
+    table = Table()
+    table.add_column("id", no_wrap=True, min_width=22)
+    for name in ("title", "visibility", "frames", "size", "views", "created"):
+        table.add_column(name, overflow="fold")
     for item in page["items"]:
         table.add_row(
-            item["id"], item["title"] or "", item["visibility"], str(item["frame_count"]),
-            f"{item['width']}x{item['height']}", str(item["views"]), item["created_at"][:19],
+            item["id"],
+            item["title"] or "",
+            item["visibility"],
+            str(item["frame_count"]),
+            f"{item['width']}x{item['height']}",
+            str(item["views"]),
+            item["created_at"][:10],
         )
     Console().print(table)
 
@@ -52,7 +62,9 @@ def list_artworks(
 def show_artwork(
     ctx: typer.Context,
     artwork_id: Annotated[str, typer.Argument(help="The artwork's id.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the whole artwork as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole artwork as JSON.")
+    ] = False,
 ) -> None:
     """Print an artwork's first frame (or all of it as JSON)."""
     from asciihub.services.principals import LOCAL
@@ -95,7 +107,9 @@ def _payload(path: Path, separator: str | None) -> dict[str, Any]:
 @artworks_app.command("create")
 def create_artwork(
     ctx: typer.Context,
-    from_file: Annotated[Path, typer.Option("--from-file", help="A text file, or an artwork JSON.")],
+    from_file: Annotated[
+        Path, typer.Option("--from-file", help="A text file, or an artwork JSON.")
+    ],
     title: Annotated[str | None, typer.Option(help="Title.")] = None,
     visibility: Annotated[str, typer.Option(help="private, unlisted or public.")] = "private",
     tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag (repeatable).")] = None,

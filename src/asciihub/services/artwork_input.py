@@ -133,7 +133,7 @@ def parse_create(payload: Any, limits: InputLimits) -> ArtworkInput:
     """A checked create request; ``frames`` is required, visibility defaults to private."""
     body = _check_fields(payload, CREATE_FIELDS)
     if "frames" not in body:
-        message = "frames is required: a list of {\"text\", \"duration_ms\"?}"
+        message = 'frames is required: a list of {"text", "duration_ms"?}'
         raise _invalid(message, "missing_field")
     title, _ = _text(body, "title", limits.max_title_chars)
     prompt, _ = _text(body, "prompt", limits.max_prompt_chars)

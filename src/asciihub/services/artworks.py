@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,11 +29,18 @@ from typing import Any
 import orjson
 
 from asciihub.engine.document import ArtworkDocument, parse_document
-from asciihub.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthenticated
+from asciihub.errors import (
+    AsciihubError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    Unauthenticated,
+)
 from asciihub.services.artwork_input import InputLimits, parse_create, parse_patch
 from asciihub.services.gallery import GalleryCache
 from asciihub.services.ids import is_valid_id, new_id
-from asciihub.services.principals import Principal
+from asciihub.services.principals import Principal, ShareGrant
 from asciihub.services.serialize import artwork_etag, artwork_json
 from asciihub.storage.kv.protocol import KVStore
 from asciihub.storage.metadata.protocol import (
@@ -71,9 +78,24 @@ def not_found() -> NotFound:
     return NotFound(message, code="artwork_not_found")
 
 
-def can_view(principal: Principal, owner_id: str, visibility: str) -> bool:
-    """The viewing policy: public and unlisted for anyone, private for the owner."""
-    return visibility != "private" or principal.user_id == owner_id
+SHARE_EDIT_FIELDS = frozenset({"title", "frames", "fps", "width", "height"})
+
+
+def can_view(
+    principal: Principal,
+    owner_id: str,
+    visibility: str,
+    *,
+    grant: ShareGrant | None = None,
+    artwork_id: str | None = None,
+) -> bool:
+    """The viewing policy: public and unlisted for anyone, private for the owner.
+
+    A valid share link (``grant``) of this very artwork opens it to its holder too.
+    """
+    if visibility != "private" or (principal.user_id is not None and principal.user_id == owner_id):
+        return True
+    return grant is not None and artwork_id is not None and grant.allows(artwork_id)
 
 
 @dataclass(frozen=True)
@@ -108,42 +130,77 @@ class ArtworkService:
         self.cache_ttl = cache_ttl
         self.clock = clock
         self.stats: Counter[str] = Counter()
+        self.on_change: Callable[[str], Awaitable[None]] | None = None
 
     # --- writes ------------------------------------------------------------------
-    async def create(self, principal: Principal, payload: Any) -> dict[str, Any]:
-        """Create an artwork owned by ``principal``; the new artwork's JSON."""
+    async def create(
+        self, principal: Principal, payload: Any, *, artwork_id: str | None = None
+    ) -> dict[str, Any]:
+        """Create an artwork owned by ``principal``; the new artwork's JSON.
+
+        ``artwork_id`` (background jobs) fixes the id so that a job run twice makes
+        one artwork: a second insert raises Conflict and leaves the first one intact.
+        """
         user_id = _writer(principal)
         data = parse_create(payload, self.limits)
-        assert data.document is not None and data.visibility is not None
-        artwork_id = new_id()
+        assert data.document is not None
+        assert data.visibility is not None
+        fixed_id = artwork_id is not None
+        artwork_id = artwork_id or new_id()
         now = self.clock()
         key = object_key(user_id, artwork_id)
         facts = await self._put_document(
             key, data.document, user_id=user_id, visibility=data.visibility, now=now
         )
         row = ArtworkRow(
-            id=artwork_id, user_id=user_id, title=data.title, prompt=data.prompt, r2_key=key,
-            visibility=data.visibility, views=0, created_at=now, updated_at=now,
-            width=facts.width, height=facts.height, frame_count=facts.frame_count,
-            fps=facts.fps, duration_ms=facts.duration_ms, etag=facts.etag,
-            sha256=facts.sha256, size=facts.size, tags=data.tags or (),
+            id=artwork_id,
+            user_id=user_id,
+            title=data.title,
+            prompt=data.prompt,
+            r2_key=key,
+            visibility=data.visibility,
+            views=0,
+            created_at=now,
+            updated_at=now,
+            width=facts.width,
+            height=facts.height,
+            frame_count=facts.frame_count,
+            fps=facts.fps,
+            duration_ms=facts.duration_ms,
+            etag=facts.etag,
+            sha256=facts.sha256,
+            size=facts.size,
+            tags=data.tags or (),
         )
         try:
             await self.artworks.insert(row)
         except Exception:
-            await self.objects.delete(key)
+            if not fixed_id or await self.artworks.get(artwork_id) is None:
+                await self.objects.delete(key)
             raise
         if row.visibility == "public":
             await self.gallery.invalidate()
-        log.info("event=artwork_created id=%s user=%s frames=%d", artwork_id, user_id, facts.frame_count)
+        log.info(
+            "event=artwork_created id=%s user=%s frames=%d", artwork_id, user_id, facts.frame_count
+        )
+        await self._changed(artwork_id)
         stored = await self.artworks.get(artwork_id)
         return artwork_json(stored or row, data.document)
 
     async def update(
-        self, principal: Principal, artwork_id: str, payload: Any, *, if_match: str | None = None
+        self,
+        principal: Principal,
+        artwork_id: str,
+        payload: Any,
+        *,
+        if_match: str | None = None,
+        grant: ShareGrant | None = None,
     ) -> dict[str, Any]:
-        """Apply a patch as the owner; ``if_match`` (an etag) guards against lost updates."""
-        row = await self._owned_row(principal, artwork_id)
+        """Apply a patch as the owner or an edit link's holder (frames and title only).
+
+        ``if_match`` (an etag) guards against lost updates.
+        """
+        row = await self._editable_row(principal, artwork_id, payload, grant)
         if if_match is not None and if_match.removeprefix("W/") != artwork_etag(row):
             message = "the artwork changed since you read it (etag mismatch); read it again"
             raise PreconditionFailed(message, code="etag_mismatch")
@@ -153,12 +210,21 @@ class ArtworkService:
         if data.document is not None or data.visibility not in (None, row.visibility):
             document = data.document or await self._load_document(row)
             facts = await self._put_document(
-                row.r2_key, document, user_id=row.user_id, visibility=visibility,
-                now=row.created_at, if_match=row.etag,
+                row.r2_key,
+                document,
+                user_id=row.user_id,
+                visibility=visibility,
+                now=row.created_at,
+                if_match=row.etag,
             )
         changes = ArtworkChanges(
-            title=data.title, prompt=data.prompt, visibility=data.visibility, tags=data.tags,
-            document=facts, clear_title=data.clear_title, clear_prompt=data.clear_prompt,
+            title=data.title,
+            prompt=data.prompt,
+            visibility=data.visibility,
+            tags=data.tags,
+            document=facts,
+            clear_title=data.clear_title,
+            clear_prompt=data.clear_prompt,
         )
         updated = await self.artworks.update(
             artwork_id, changes, expected_revision=row.revision, now=self.clock()
@@ -169,6 +235,7 @@ class ArtworkService:
         await self.cache.delete(cache_key(artwork_id))
         if "public" in (row.visibility, updated.visibility):
             await self.gallery.invalidate()
+        await self._changed(artwork_id)
         return artwork_json(updated, data.document or await self._load_document(updated))
 
     async def delete(self, principal: Principal, artwork_id: str) -> None:
@@ -214,25 +281,48 @@ class ArtworkService:
             await self._fill_cache(artwork_id, entry)
         return entry
 
-    async def get(self, principal: Principal, artwork_id: str) -> CachedArtwork:
+    async def get(
+        self, principal: Principal, artwork_id: str, *, grant: ShareGrant | None = None
+    ) -> CachedArtwork:
         """The artwork as ``principal`` may see it; NotFound when hidden or missing."""
+        if not is_valid_id(artwork_id):
+            raise not_found()
         entry = await self.load(artwork_id)
-        if not can_view(principal, entry.owner_id, entry.visibility):
+        if not can_view(
+            principal, entry.owner_id, entry.visibility, grant=grant, artwork_id=artwork_id
+        ):
             raise not_found()
         return entry
 
-    async def row_for(self, principal: Principal, artwork_id: str) -> ArtworkRow:
+    async def row_for(
+        self, principal: Principal, artwork_id: str, *, grant: ShareGrant | None = None
+    ) -> ArtworkRow:
         """The metadata row if ``principal`` may view it; NotFound otherwise."""
         row = await self.artworks.get(artwork_id) if is_valid_id(artwork_id) else None
-        if row is None or not can_view(principal, row.user_id, row.visibility):
+        if row is None or not can_view(
+            principal, row.user_id, row.visibility, grant=grant, artwork_id=artwork_id
+        ):
             raise not_found()
         return row
+
+    async def owned_row(self, principal: Principal, artwork_id: str) -> ArtworkRow:
+        """The row of an artwork ``principal`` owns and may change; 401/403/404 otherwise."""
+        return await self._owned_row(principal, artwork_id)
 
     async def document_for(self, row: ArtworkRow) -> ArtworkDocument:
         """The stored document of a row the caller may see."""
         return await self._load_document(row)
 
     # --- internals ---------------------------------------------------------------
+    async def _changed(self, artwork_id: str) -> None:
+        """Tell ``on_change`` (the thumbnail job) about a created or updated artwork."""
+        if self.on_change is None:
+            return
+        try:
+            await self.on_change(artwork_id)
+        except AsciihubError as exc:  # thumbnails also render on first request
+            log.warning("event=artwork_change_hook_failed id=%s code=%s", artwork_id, exc.code)
+
     async def _fill_cache(self, artwork_id: str, entry: CachedArtwork) -> None:
         meta = {"u": entry.owner_id, "v": entry.visibility, "e": entry.etag}
         await self.cache.put(cache_key(artwork_id), entry.body, ttl=self.cache_ttl, metadata=meta)
@@ -240,6 +330,29 @@ class ArtworkService:
         current = await self.artworks.get(artwork_id)
         if current is None or artwork_etag(current) != entry.etag:
             await self.cache.delete(cache_key(artwork_id))
+
+    async def _editable_row(
+        self, principal: Principal, artwork_id: str, payload: Any, grant: ShareGrant | None
+    ) -> ArtworkRow:
+        if grant is None or not grant.allows(artwork_id):
+            return await self._owned_row(principal, artwork_id)
+        row = await self.artworks.get(artwork_id)
+        if row is None:
+            raise not_found()
+        if principal.user_id is not None and principal.user_id == row.user_id:
+            return await self._owned_row(principal, artwork_id)
+        if grant.permission != "edit":
+            message = "this share link only lets you view the artwork"
+            raise Forbidden(message, code="share_read_only")
+        fields = set(payload) if isinstance(payload, dict) else set()
+        refused = sorted(fields - SHARE_EDIT_FIELDS)
+        if refused:
+            message = (
+                f"an edit link may change only {', '.join(sorted(SHARE_EDIT_FIELDS))}; "
+                f"not {', '.join(refused)}"
+            )
+            raise Forbidden(message, code="share_field_forbidden")
+        return row
 
     async def _owned_row(self, principal: Principal, artwork_id: str) -> ArtworkRow:
         user_id = _writer(principal)
@@ -258,20 +371,39 @@ class ArtworkService:
         return parse_document(orjson.loads(stored.data), limits=self.limits.document)
 
     async def _put_document(
-        self, key: str, document: ArtworkDocument, *, user_id: str, visibility: str,
-        now: datetime, if_match: str | None = None,
+        self,
+        key: str,
+        document: ArtworkDocument,
+        *,
+        user_id: str,
+        visibility: str,
+        now: datetime,
+        if_match: str | None = None,
     ) -> DocumentFacts:
         body = orjson.dumps(document.to_json())
         digest = hashlib.sha256(body).hexdigest()
         info = await self.objects.put(
-            key, body, http_metadata=JSON_TYPE,
-            custom_metadata={"user_id": user_id, "visibility": visibility, "created_at": now.isoformat()},
-            if_match=if_match, if_none_match=None if if_match else "*", sha256=digest,
+            key,
+            body,
+            http_metadata=JSON_TYPE,
+            custom_metadata={
+                "user_id": user_id,
+                "visibility": visibility,
+                "created_at": now.isoformat(),
+            },
+            if_match=if_match,
+            if_none_match=None if if_match else "*",
+            sha256=digest,
         )
         return DocumentFacts(
-            width=document.width, height=document.height, frame_count=document.frame_count,
-            fps=document.fps, duration_ms=document.duration_ms, etag=info.etag,
-            sha256=digest, size=len(body),
+            width=document.width,
+            height=document.height,
+            frame_count=document.frame_count,
+            fps=document.fps,
+            duration_ms=document.duration_ms,
+            etag=info.etag,
+            sha256=digest,
+            size=len(body),
         )
 
 

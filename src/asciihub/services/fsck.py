@@ -93,6 +93,15 @@ class Fsck:
     async def run(self, *, repair: bool) -> FsckReport:
         """Check everything; with ``repair`` fix what was found."""
         report = FsckReport(repaired=repair)
+        rows = await self._check_rows(report, repair)
+        await self._check_objects(report, rows)
+        if repair and (report.orphan_objects or report.orphan_images):
+            doomed = report.orphan_objects + report.orphan_images
+            for start in range(0, len(doomed), 500):
+                await self.objects.delete(doomed[start : start + 500])
+        return report
+
+    async def _check_rows(self, report: FsckReport, repair: bool) -> dict[str, str]:
         rows: dict[str, str] = {}
         async for row in self.artworks.iter_all():
             report.rows_checked += 1
@@ -107,24 +116,21 @@ class Fsck:
                 report.stale_rows.append(row.id)
                 if repair:
                     await self._rederive(row.id, row.r2_key, row.revision)
+        return rows
+
+    async def _check_objects(self, report: FsckReport, rows: dict[str, str]) -> None:
         cutoff = self.clock() - self.grace
         async for info in _objects(self.objects, "artworks/"):
             report.objects_checked += 1
             artwork_id = _artwork_id(info.key, "artworks/", ".json")
-            if rows.get(artwork_id or "") == info.key or info.uploaded > cutoff:
-                continue
-            report.orphan_objects.append(info.key)
+            if rows.get(artwork_id or "") != info.key and info.uploaded <= cutoff:
+                report.orphan_objects.append(info.key)
         for prefix in ("thumbnails/", "cards/"):
             async for info in _objects(self.objects, prefix):
                 report.objects_checked += 1
                 artwork_id = _artwork_id(info.key, prefix, ".png")
                 if artwork_id not in rows and info.uploaded <= cutoff:
                     report.orphan_images.append(info.key)
-        if repair and (report.orphan_objects or report.orphan_images):
-            doomed = report.orphan_objects + report.orphan_images
-            for start in range(0, len(doomed), 500):
-                await self.objects.delete(doomed[start : start + 500])
-        return report
 
     async def _rederive(self, artwork_id: str, key: str, revision: int) -> None:
         stored = await self.objects.get(key)

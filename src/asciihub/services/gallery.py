@@ -88,7 +88,7 @@ def parse_page_query(params: dict[str, str], *, default_limit: int, max_limit: i
         raise InvalidInput(message, code="query_too_long")
     tag = (params.get("tag") or "").strip().lower().lstrip("#") or None
     return PageQuery(
-        sort=sort,  # type: ignore[arg-type]
+        sort=sort,
         query=query,
         tag=tag,
         limit=int(raw_limit),

@@ -13,7 +13,7 @@ from typing import Literal
 from asciihub.engine.document import ArtworkDocument
 from asciihub.render import card_png, thumbnail_png
 from asciihub.services.artworks import ArtworkService
-from asciihub.services.principals import Principal
+from asciihub.services.principals import Principal, ShareGrant
 from asciihub.services.serialize import artwork_etag
 from asciihub.storage.metadata.protocol import ArtworkRow
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
@@ -29,9 +29,16 @@ class ImageService:
         self.artworks = artworks
         self.objects = objects
 
-    async def png(self, principal: Principal, artwork_id: str, kind: ImageKind) -> tuple[bytes, str]:
+    async def png(
+        self,
+        principal: Principal,
+        artwork_id: str,
+        kind: ImageKind,
+        *,
+        grant: ShareGrant | None = None,
+    ) -> tuple[bytes, str]:
         """(PNG bytes, etag) of the artwork's thumbnail or card, if ``principal`` may see it."""
-        row = await self.artworks.row_for(principal, artwork_id)
+        row = await self.artworks.row_for(principal, artwork_id, grant=grant)
         source = artwork_etag(row)
         key = f"{'thumbnails' if kind == 'thumbnail' else 'cards'}/{artwork_id}.png"
         stored = await self.objects.get(key)

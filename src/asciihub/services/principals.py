@@ -9,10 +9,16 @@ LOCAL_USER_ID = "local"
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated user (``user_id``) or anonymous (``user_id`` None)."""
+    """An authenticated user (``user_id``) or anonymous (``user_id`` None).
+
+    ``token_id`` is set when an API token authenticated the request, ``session_id``
+    (the digest of the session secret) when a login session did.
+    """
 
     user_id: str | None = None
     scopes: frozenset[str] = field(default_factory=lambda: frozenset({"read", "write"}))
+    token_id: str | None = None
+    session_id: str | None = None
 
     @property
     def is_anonymous(self) -> bool:
@@ -26,3 +32,18 @@ class Principal:
 
 ANONYMOUS = Principal(user_id=None, scopes=frozenset())
 LOCAL = Principal(user_id=LOCAL_USER_ID)
+
+
+@dataclass(frozen=True)
+class ShareGrant:
+    """What a valid share link lets its holder do with one artwork."""
+
+    share_id: str
+    artwork_id: str
+    permission: str
+
+    def allows(self, artwork_id: str, permission: str = "view") -> bool:
+        """True when this link covers ``artwork_id`` with at least ``permission``."""
+        if self.artwork_id != artwork_id:
+            return False
+        return permission == "view" or self.permission == "edit"

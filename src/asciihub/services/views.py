@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable, Mapping
 
 from asciihub.storage.metadata.protocol import ArtworkRepository
 
@@ -20,6 +21,7 @@ class ViewCounter:
     def __init__(self, artworks: ArtworkRepository) -> None:
         self._artworks = artworks
         self._pending: Counter[str] = Counter()
+        self.on_flush: Callable[[Mapping[str, int]], None] | None = None
 
     def count(self, artwork_id: str) -> None:
         """Record one view (no I/O)."""
@@ -41,4 +43,6 @@ class ViewCounter:
             self._pending.update(batch)
             raise
         log.debug("event=views_flushed artworks=%d views=%d", len(batch), sum(batch.values()))
+        if self.on_flush is not None:
+            self.on_flush(batch)
         return sum(batch.values())

@@ -39,10 +39,14 @@ def _error_page(exc: AsciihubError) -> HTMLResponse:
 async def index(request: Request) -> Response:
     """The public gallery with search and paging."""
     settings = services(request).settings
-    params = {k: v for k, v in request.query_params.items() if k in ("q", "sort", "cursor", "tag") and v}
+    params = {
+        k: v for k, v in request.query_params.items() if k in ("q", "sort", "cursor", "tag") and v
+    }
     try:
         query = parse_page_query(
-            params, default_limit=settings.gallery_page_size, max_limit=settings.gallery_max_page_size
+            params,
+            default_limit=settings.gallery_page_size,
+            max_limit=settings.gallery_max_page_size,
         )
         page = orjson.loads(await services(request).gallery.public_page(query))
     except InvalidInput as exc:

@@ -10,8 +10,8 @@ PostgreSQL one pooled engine serves both. Driver errors never rise past this pac
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,23 +131,20 @@ _UNAVAILABLE = (
 )
 
 
-class translate_errors:
+@contextmanager
+def translate_errors() -> Iterator[None]:
     """Map driver exceptions to asciihub errors, chaining the cause."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None:
-            return False
-        if isinstance(exc, sa.exc.IntegrityError):
-            message = "the change conflicts with existing data"
-            raise Conflict(message) from exc
+    try:
+        yield
+    except sa.exc.IntegrityError as exc:
+        message = "the change conflicts with existing data"
+        raise Conflict(message) from exc
+    except Exception as exc:
         if isinstance(exc, _UNAVAILABLE) or _is_driver_outage(exc):
             log.warning("event=metadata_unavailable error=%s", type(exc).__name__)
             message = "the metadata database is unavailable; try again shortly"
             raise Unavailable(message, retry_after=5) from exc
-        return False
+        raise
 
 
 def _is_driver_outage(exc: BaseException) -> bool:

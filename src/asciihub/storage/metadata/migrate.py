@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from asciihub.storage.metadata.database import Database, translate_errors
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x61736369  # "asci": the PostgreSQL advisory lock held while migrating
 
 
 def _config(connection: Any) -> Config:
@@ -42,7 +43,17 @@ async def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema up to ``revision`` (idempotent)."""
 
     def _upgrade(sync_conn: Any) -> None:
-        command.upgrade(_config(sync_conn), revision)
+        postgres = sync_conn.dialect.name == "postgresql"
+        if postgres:  # processes starting together migrate one after the other
+            sync_conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            sync_conn.commit()
+        try:
+            command.upgrade(_config(sync_conn), revision)
+        finally:
+            if postgres:
+                sync_conn.rollback()
+                sync_conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+                sync_conn.commit()
 
     with translate_errors():
         async with db.writer.connect() as conn:

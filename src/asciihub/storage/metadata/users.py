@@ -12,7 +12,7 @@ from asciihub.storage.metadata.protocol import UserRow
 from asciihub.storage.metadata.tables import users
 
 
-def _user(row: Mapping[str, Any]) -> UserRow:
+def _user(row: Mapping[Any, Any]) -> UserRow:
     return UserRow(
         id=row["id"],
         handle=row["handle"],

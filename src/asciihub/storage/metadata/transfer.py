@@ -1,0 +1,111 @@
+"""Copying whole tables between two metadata databases, and checksumming them.
+
+Used by ``asciihub migrate-data``. Rows are copied in primary-key order, in batches,
+as upserts, so a copy can stop anywhere and start again (from the last key it
+recorded, or from the beginning) without duplicating or losing a row. Checksums are
+computed over the same canonical form on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from asciihub.storage.metadata.database import Database
+from asciihub.storage.metadata.tables import metadata
+
+Key = tuple[Any, ...]
+
+
+def copy_order() -> list[sa.Table]:
+    """Every table of the schema, parents before children (foreign-key order)."""
+    return list(metadata.sorted_tables)
+
+
+def _pk(table: sa.Table) -> list[sa.Column[Any]]:
+    return list(table.primary_key.columns)
+
+
+def _after(table: sa.Table, after: Key | None) -> Any:
+    if after is None:
+        return sa.true()
+    columns = _pk(table)
+    if len(columns) == 1:
+        return columns[0] > after[0]
+    return sa.tuple_(*columns) > sa.tuple_(
+        *(sa.literal(v, c.type) for v, c in zip(after, columns, strict=True))
+    )
+
+
+async def _batches(
+    db: Database, table: sa.Table, after: Key | None, size: int
+) -> AsyncIterator[list[dict[str, Any]]]:
+    columns = _pk(table)
+    while True:
+        stmt = sa.select(table).where(_after(table, after)).order_by(*columns).limit(size)
+        async with db.read() as conn:
+            rows = [dict(r) for r in (await conn.execute(stmt)).mappings().all()]
+        if not rows:
+            return
+        yield rows
+        after = tuple(rows[-1][c.name] for c in columns)
+        if len(rows) < size:
+            return
+
+
+def _upsert(db: Database, table: sa.Table, rows: Sequence[dict[str, Any]]) -> Any:
+    insert = (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(table)
+    names = {c.name for c in _pk(table)}
+    updates = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in names}
+    index = [c.name for c in _pk(table)]
+    if not updates:
+        return insert.values(list(rows)).on_conflict_do_nothing(index_elements=index)
+    return insert.values(list(rows)).on_conflict_do_update(index_elements=index, set_=updates)
+
+
+async def copy_table(
+    source: Database,
+    target: Database,
+    table: sa.Table,
+    *,
+    after: Key | None = None,
+    batch: int = 200,
+) -> AsyncIterator[tuple[int, Key]]:
+    """Upsert every row of ``table`` after ``after``; yields (rows copied, last key)."""
+    columns = _pk(table)
+    async for rows in _batches(source, table, after, batch):
+        async with target.write() as conn:
+            await conn.execute(_upsert(target, table, rows))
+        yield len(rows), tuple(rows[-1][c.name] for c in columns)
+
+
+async def count_rows(db: Database, table: sa.Table) -> int:
+    """How many rows ``table`` holds."""
+    async with db.read() as conn:
+        return int((await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one())
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+async def table_checksum(db: Database, table: sa.Table) -> tuple[int, str]:
+    """(row count, SHA-256 over every row in key order) — equal on both engines."""
+    digest = hashlib.sha256()
+    count = 0
+    async for rows in _batches(db, table, None, 1000):
+        for row in rows:
+            canonical = [_canonical(row[c.name]) for c in table.columns]
+            digest.update(orjson.dumps(canonical))
+            count += 1
+    return count, digest.hexdigest()
