@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
 from starlette.applications import Starlette
@@ -20,6 +20,7 @@ from asciihub.api.metrics import Metrics
 from asciihub.api.middleware import Envelope
 from asciihub.bootstrap import Services, build_services
 from asciihub.errors import AsciihubError
+from asciihub.services.periodic import run_every
 from asciihub.settings import Settings
 from asciihub.web import pages
 
@@ -40,19 +41,6 @@ class AsciihubApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.lane(scope, receive, send)
-
-
-async def _every(
-    seconds: float, stop: asyncio.Event, work: Callable[[], Awaitable[object]]
-) -> None:
-    """Run ``work`` every ``seconds`` until ``stop`` is set, and once more at the end."""
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), seconds)
-        try:
-            await work()
-        except AsciihubError as exc:
-            log.warning("event=periodic_task_failed task=%s code=%s", work.__name__, exc.code)
 
 
 def create_app(
@@ -76,12 +64,16 @@ def create_app(
         gate.services = built
         metrics.watch(lambda: {"artwork": dict(built.artworks.stats)}, lambda: built.views.pending)
         stop = asyncio.Event()
-        flusher = asyncio.create_task(_every(settings.views_flush_seconds, stop, built.views.flush))
+        flusher = asyncio.create_task(
+            run_every(settings.views_flush_seconds, stop, built.views.flush, final=True)
+        )
         upkeep = asyncio.create_task(
-            _every(settings.housekeeping_seconds, stop, built.housekeeping)
+            run_every(settings.housekeeping_seconds, stop, built.housekeeping)
         )
         points = asyncio.create_task(
-            _every(settings.analytics_flush_seconds, stop, built.background.analytics.flush)
+            run_every(
+                settings.analytics_flush_seconds, stop, built.background.analytics.flush, final=True
+            )
         )
         try:
             async with background(built) if background else contextlib.nullcontext():
@@ -115,7 +107,6 @@ def create_app(
     )
     starlette.state.metrics = metrics
     starlette.state.settings = settings
-    starlette.state.routes_spec = None
     gate = AuthGate(starlette)
     # An upload to convert may exceed max_body_bytes up to upload_max_bytes (+ the form).
     uploads = {"/api/convert": max(settings.max_body_bytes, settings.upload_max_bytes + 65536)}

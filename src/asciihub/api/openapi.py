@@ -261,7 +261,7 @@ def _paths() -> dict[str, Any]:
     }
 
 
-def openapi_document(extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
+def openapi_document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     return {
         "openapi": "3.1.0",
@@ -270,7 +270,7 @@ def openapi_document(extra_paths: dict[str, Any] | None = None) -> dict[str, Any
             "version": __version__,
             "description": "Make, keep, share and export ASCII art and animations.",
         },
-        "paths": {**_paths(), **account_paths(), **job_paths(), **(extra_paths or {})},
+        "paths": {**_paths(), **account_paths(), **job_paths()},
         "components": {
             "schemas": {**_SCHEMAS, **SCHEMAS, **JOB_SCHEMAS},
             "securitySchemes": SECURITY_SCHEMES,

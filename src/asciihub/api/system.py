@@ -61,7 +61,7 @@ async def metrics_text(request: Request) -> Response:
 
 async def openapi_json(request: Request) -> Response:
     """GET /openapi.json: the API described for tools."""
-    return json_response(openapi_document(request.app.state.routes_spec))
+    return json_response(openapi_document())
 
 
 routes = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
@@ -26,13 +26,12 @@ class CliState:
     config: str | None = None
     data_dir: str | None = None
     debug: bool = False
-    overrides: dict[str, Any] = field(default_factory=dict)
 
     def settings(self, **overrides: Any) -> Any:
         """Load Settings from the config file, the environment and these flags."""
         from asciihub.settings import load_settings
 
-        merged = {"data_dir": self.data_dir, **self.overrides, **overrides}
+        merged = {"data_dir": self.data_dir, **overrides}
         return load_settings(config_file=self.config, overrides=merged)
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
 from asciihub.errors import InvalidInput
-from asciihub.queue.limits import CONTENT_TYPES, check_body_size
-from asciihub.queue.protocol import ContentType
+from asciihub.queue.limits import (
+    CONTENT_TYPES,
+    check_batch,
+    check_body_size,
+    check_delay,
+    check_queue_name,
+)
+from asciihub.queue.protocol import ContentType, OutgoingMessage
 
 
 def check_content_type(content_type: str) -> ContentType:
@@ -51,3 +58,25 @@ def decode_body(raw: bytes, content_type: str) -> Any:
     if content_type == "text":
         return raw.decode("utf-8")
     return raw
+
+
+def encode_batch(
+    queue: str,
+    messages: Sequence[OutgoingMessage],
+    *,
+    default_delay: float,
+    delay_seconds: float | None,
+) -> list[tuple[OutgoingMessage, bytes, float]]:
+    """Check a ``send_batch`` and encode it: (message, body bytes, delay) per item.
+
+    Delay precedence (Cloudflare Q6): the item's own delay, else the batch's, else the
+    queue's default; ``0`` is a real value that forces "next batch".
+    """
+    check_queue_name(queue)
+    batch_delay = default_delay if delay_seconds is None else check_delay(delay_seconds)
+    encoded = [encode_body(item.body, item.content_type) for item in messages]
+    check_batch(len(encoded), sum(len(raw) for raw in encoded))
+    return [
+        (item, raw, batch_delay if item.delay_seconds is None else check_delay(item.delay_seconds))
+        for item, raw in zip(messages, encoded, strict=True)
+    ]

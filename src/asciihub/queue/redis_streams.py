@@ -28,9 +28,8 @@ from redis.exceptions import RedisError, ResponseError
 from asciihub.errors import Unavailable
 from asciihub.queue import _redis_scripts as scripts
 from asciihub.queue import keys
-from asciihub.queue._bodies import decode_body, encode_body
+from asciihub.queue._bodies import decode_body, encode_batch
 from asciihub.queue.limits import (
-    check_batch,
     check_delay,
     check_max_messages,
     check_queue_name,
@@ -165,15 +164,13 @@ class RedisStreamsJobQueue:
         delay_seconds: float | None = None,
     ) -> list[str]:
         """Store up to 100 messages in one MULTI/EXEC transaction; return their ids."""
-        check_queue_name(queue)
-        batch_delay = self.delivery_delay if delay_seconds is None else check_delay(delay_seconds)
-        encoded = [encode_body(item.body, item.content_type) for item in messages]
-        check_batch(len(encoded), sum(len(raw) for raw in encoded))
+        batch = encode_batch(
+            queue, messages, default_delay=self.delivery_delay, delay_seconds=delay_seconds
+        )
         now_ms = self._now_ms()
         ids: list[str] = []
-        pipe = self._redis.pipeline(transaction=len(encoded) > 1)
-        for item, raw in zip(messages, encoded, strict=True):
-            delay = batch_delay if item.delay_seconds is None else check_delay(item.delay_seconds)
+        pipe = self._redis.pipeline(transaction=len(batch) > 1)
+        for item, raw, delay in batch:
             header = _Header(uuid.uuid4().hex, now_ms, item.content_type, 0)
             packed = header.pack(raw)
             if delay > 0:

@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from asciihub.errors import ConfigError, Unavailable
-from asciihub.queue._bodies import decode_body, encode_body
+from asciihub.queue._bodies import decode_body, encode_batch
 from asciihub.queue.keys import SQLITE_DEAD_TABLE as DEAD
 from asciihub.queue.keys import SQLITE_MESSAGES_TABLE as LIVE
 from asciihub.queue.limits import (
-    check_batch,
     check_delay,
     check_max_messages,
     check_queue_name,
@@ -198,19 +197,14 @@ class SqliteJobQueue:
         delay_seconds: float | None = None,
     ) -> list[str]:
         """Store up to 100 messages in one transaction; return their ids."""
-        check_queue_name(queue)
-        batch_delay = self.delivery_delay if delay_seconds is None else check_delay(delay_seconds)
-        encoded = [encode_body(item.body, item.content_type) for item in messages]
-        check_batch(len(encoded), sum(len(raw) for raw in encoded))
-        delays = [
-            batch_delay if item.delay_seconds is None else check_delay(item.delay_seconds)
-            for item in messages
-        ]
-        ids = [uuid.uuid4().hex for _ in encoded]
+        batch = encode_batch(
+            queue, messages, default_delay=self.delivery_delay, delay_seconds=delay_seconds
+        )
+        ids = [uuid.uuid4().hex for _ in batch]
         now = self._clock()
         rows = [
             (ident, queue, raw, item.content_type, now, now + delay)
-            for ident, raw, item, delay in zip(ids, encoded, messages, delays, strict=True)
+            for ident, (item, raw, delay) in zip(ids, batch, strict=True)
         ]
         sql = (
             f"INSERT INTO {LIVE} (id, queue, body, content_type, created_at, visible_at) "

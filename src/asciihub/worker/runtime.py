@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager
 from asciihub.bootstrap import Services
 from asciihub.errors import AsciihubError, InvalidInput
 from asciihub.queue import Consumer, ConsumerOptions, RetryPolicy, parse_queue_names
+from asciihub.services.periodic import run_every
 from asciihub.settings import Settings
 from asciihub.worker.dispatch import JOB_QUEUES, QUEUE_KINDS, handler_for
 
@@ -67,6 +68,7 @@ class WorkerRuntime:
         queues: Sequence[str] | None = None,
         concurrency: int | None = None,
         sweep: bool = True,
+        flush_analytics: bool = True,
     ) -> None:
         settings = services.settings
         self.services = services
@@ -81,6 +83,7 @@ class WorkerRuntime:
             for name in self.queues
         ]
         self.sweep = sweep
+        self.flush_analytics = flush_analytics
         self._stop = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -93,7 +96,7 @@ class WorkerRuntime:
     async def run(self) -> None:
         """Consume until :meth:`stop`, then finish or release what is held."""
         runs = [asyncio.create_task(consumer.run()) for consumer in self.consumers]
-        chores = [asyncio.create_task(self._flush_analytics())]
+        chores = [asyncio.create_task(self._flush_analytics())] if self.flush_analytics else []
         if self.sweep:
             chores.append(asyncio.create_task(self._sweep()))
         log.info("event=worker_start queues=%s", ",".join(self.queues))
@@ -107,18 +110,9 @@ class WorkerRuntime:
             for task in chores:
                 task.cancel()
             await asyncio.gather(*chores, return_exceptions=True)
-            await self._flush_once()
+            if self.flush_analytics:
+                await self._flush_once()
             log.info("event=worker_stop")
-
-    async def _every(self, seconds: float, chore: Callable[[], object]) -> None:
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), seconds)
-            if self._stop.is_set():
-                return
-            result = chore()
-            if asyncio.iscoroutine(result):
-                await result
 
     async def _flush_once(self) -> None:
         try:
@@ -127,7 +121,9 @@ class WorkerRuntime:
             log.warning("event=analytics_flush_failed code=%s", exc.code)
 
     async def _flush_analytics(self) -> None:
-        await self._every(self.services.settings.analytics_flush_seconds, self._flush_once)
+        await run_every(
+            self.services.settings.analytics_flush_seconds, self._stop, self._flush_once
+        )
 
     async def sweep_once(self, *, housekeeping: bool = False) -> dict[str, int]:
         """One sweeper pass: dead letters, stuck jobs, and (hourly) retention."""
@@ -154,7 +150,7 @@ class WorkerRuntime:
             except Exception:  # the worker loop's top: the sweeper must keep running
                 log.exception("event=jobs_sweep_crashed")
 
-        await self._every(self.services.settings.jobs_sweep_interval, chore)
+        await run_every(self.services.settings.jobs_sweep_interval, self._stop, chore)
 
 
 def in_process(
@@ -164,7 +160,10 @@ def in_process(
 
     @contextlib.asynccontextmanager
     async def running(services: Services) -> AsyncIterator[None]:
-        runtime = WorkerRuntime(services, queues=queues, concurrency=concurrency)
+        # The API process flushes analytics itself (api/app.py), so the runtime does not.
+        runtime = WorkerRuntime(
+            services, queues=queues, concurrency=concurrency, flush_analytics=False
+        )
         task = asyncio.create_task(runtime.run())
         await runtime.ready.wait()
         try:
