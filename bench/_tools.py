@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -67,23 +68,34 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
 def process(
     command: list[str], env: Mapping[str, str] | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run a background process for the duration of the block."""
-    proc = subprocess.Popen(
-        command,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-    )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
+    """Run a background process for the duration of the block.
+
+    Its error output goes to a temporary file (a pipe nobody reads would stall a
+    chatty process such as moto once the pipe fills); the file's tail is printed when
+    the process ended by itself with an error.
+    """
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            command,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            cwd=ROOT,
+        )
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            yield proc
+        finally:
+            crashed = proc.poll() not in (None, 0)
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if crashed:
+                log.seek(0)
+                tail = log.read().decode(errors="replace")[-2000:]
+                print(f"{command[0]} exited {proc.returncode}:\n{tail}", file=sys.stderr)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,15 @@ def start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen[byte
             message = f"the worker did not start: {seen.decode(errors='replace')}"
             raise RuntimeError(message)
         seen += line
+    # Keep reading what it prints: a pipe nobody empties would stall the worker.
+    threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
     return proc
+
+
+def _drain(stream: Any) -> None:
+    for line in iter(stream.readline, b""):
+        if b"Traceback" in line or b"ERROR" in line or b"CRITICAL" in line:
+            sys.stderr.write(line.decode(errors="replace"))
 
 
 async def _wait_done(services: Any, ids: list[str], timeout: float) -> None:

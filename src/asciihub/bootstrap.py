@@ -18,6 +18,7 @@ from asciihub.services.analytics import AnalyticsService
 from asciihub.services.artwork_input import InputLimits
 from asciihub.services.artworks import ArtworkService
 from asciihub.services.datamigration import Endpoint
+from asciihub.services.exports import ExportLimits, ExportService
 from asciihub.services.gallery import GalleryCache, GalleryService
 from asciihub.services.idempotency import IdempotencyService
 from asciihub.services.images import ImageService
@@ -45,6 +46,7 @@ from asciihub.storage.metadata import (
 )
 from asciihub.storage.metadata.accounts import SqlAccountRepository
 from asciihub.storage.metadata.analytics import SqlAnalyticsRepository
+from asciihub.storage.metadata.exports import SqlExportRepository
 from asciihub.storage.metadata.jobs import SqlIdempotencyRepository, SqlJobRepository
 from asciihub.storage.metadata.tokens import SqlShareRepository, SqlTokenRepository
 from asciihub.storage.objects import open_object_store
@@ -276,6 +278,10 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
     background = await build_background(
         settings, db=db, objects=objects, artworks=artworks, users_repo=users_repo, views=views
     )
+    auth = build_auth(
+        settings, db=db, kv=kv, objects=objects, artworks=artworks, artworks_repo=artworks_repo
+    )
+    auth.shares.notify = background.notifications.share_sent
     return Services(
         settings=settings,
         db=db,
@@ -288,9 +294,7 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
         images=ImageService(artworks=artworks, objects=objects),
         views=views,
         background=background,
-        auth=build_auth(
-            settings, db=db, kv=kv, objects=objects, artworks=artworks, artworks_repo=artworks_repo
-        ),
+        auth=auth,
     )
 
 
@@ -306,6 +310,7 @@ class BackgroundServices:
     idempotency: IdempotencyService
     generator: FrameGenerator
     engine_limits: EngineLimits
+    exports: ExportService
 
 
 async def open_queue(settings: Settings, *, consumer_name: str | None = None) -> JobQueue:
@@ -358,6 +363,7 @@ async def build_background(
         SqlJobRepository(db),
         queue,
         objects,
+        artworks=artworks.artworks,
         limits=JobLimits(
             max_prompt_chars=settings.max_prompt_chars,
             max_title_chars=settings.max_title_chars,
@@ -391,6 +397,18 @@ async def build_background(
         notifications=notifications,
         idempotency=IdempotencyService(SqlIdempotencyRepository(db), ttl=settings.idempotency_ttl),
         generator=frame_generator(settings),
+        exports=ExportService(
+            SqlExportRepository(db),
+            jobs,
+            artworks,
+            limits=ExportLimits(
+                max_frames=settings.export_max_frames,
+                max_pixels=settings.export_max_pixels,
+                font_size=settings.export_font_size,
+            ),
+            public_url=settings.resolved_public_url(),
+            presigned_downloads=settings.export_presigned_downloads,
+        ),
         engine_limits=EngineLimits(
             max_pixels=settings.engine_max_image_pixels,
             max_frames=settings.max_frames,

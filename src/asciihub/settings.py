@@ -172,7 +172,7 @@ class Settings:
 
     # --- job queue ---------------------------------------------------------------------
     queue_names: str = _setting(
-        "generation,conversion,thumbnails,analytics,email",
+        "generation,conversion,exports,thumbnails,analytics,email",
         "Comma-separated queues the consumers read (names: a-z, 0-9, `_`, `-`); "
         "`asciihub worker --queues` narrows it per process.",
     )
@@ -226,6 +226,14 @@ class Settings:
         low=0,
         high=3600,
     )
+    worker_memory_limit_mb: int = _setting(
+        0,
+        "Address-space limit (RLIMIT_AS) of an `asciihub worker` process, in MiB; 0 for "
+        "none. A job that runs out of it ends its worker (exit code 70) so its message is "
+        "redelivered and, after queue_max_retries, dead-lettered as `worker_lost`.",
+        low=0,
+        high=1_048_576,
+    )
     queue_poll_interval: float = _setting(
         0.5, "Longest pause between polls of an empty queue, in seconds.", low=0.01, high=60
     )
@@ -264,6 +272,24 @@ class Settings:
     jobs_max_frames: int = _setting(240, "Most frames one generation job may ask for.", low=1)
     upload_max_bytes: int = _setting(
         50 * 1024 * 1024, "Largest upload `POST /api/convert` accepts, in bytes.", low=1024
+    )
+    export_max_frames: int = _setting(
+        600, "Most frames of an artwork exported as GIF or MP4 (every frame is drawn).", low=1
+    )
+    export_max_pixels: int = _setting(
+        3840 * 2160,
+        "Most pixels of one drawn frame of a PNG, GIF or MP4 export (columns x rows of "
+        "character cells at export_font_size).",
+        low=64,
+    )
+    export_font_size: int = _setting(
+        16, "Font size, in pixels, of the PNG, GIF and MP4 exports.", low=6, high=96
+    )
+    export_presigned_downloads: bool = _setting(
+        False,
+        "Answer `GET /api/exports/{id}/download` with a redirect (302) to a presigned URL "
+        "of the object store, valid for 15 minutes, when it gives one (S3, R2); otherwise "
+        "the API sends the bytes itself.",
     )
     idempotency_ttl: int = _setting(
         86400,

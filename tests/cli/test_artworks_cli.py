@@ -58,6 +58,7 @@ def test_create_list_show_delete(data_dir: Path, tmp_path: Path) -> None:
     assert artwork_id in table.stdout
 
     shown = cli(data_dir, "artworks", "show", artwork_id)
+    assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines() == [" /\\_/\\ ", "( o.o )"]
     full = json.loads(cli(data_dir, "artworks", "show", artwork_id, "--json").stdout)
     assert full["frames"][1]["text"] == " /\\_/\\ \n( -.- )"

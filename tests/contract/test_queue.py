@@ -250,6 +250,30 @@ async def test_expired_lease_is_redelivered(make_queue: MakeQueue) -> None:
     assert await survivor.ack([held.id]) == 1
 
 
+async def test_an_expired_lease_goes_before_the_backlog(
+    make_queue: MakeQueue, clock: ManualClock
+) -> None:
+    """A dead consumer's message is not made to wait behind newer ones (R1's figure)."""
+    crashed, survivor = await make_queue(), await make_queue()
+    await crashed.send(Q, "held")
+    (held,) = await crashed.receive(Q, visibility_timeout=0.3)
+    await crashed.send_batch(Q, [OutgoingMessage(f"backlog {i}") for i in range(5)])
+    clock.advance(1)  # SQLite leases run on the queue's clock
+    redis = getattr(survivor, "_redis", None)
+    if redis is not None:  # Redis leases run on the server's: wait until it is idle enough
+        from asciihub.queue.keys import REDIS_GROUP, stream_key
+
+        async def idle() -> bool:
+            pending = await redis.xpending_range(stream_key(Q), REDIS_GROUP, "-", "+", 1)
+            return bool(pending) and pending[0]["time_since_delivered"] >= 300
+
+        await eventually(idle)
+    # Consumers of one queue share its visibility timeout (on Redis the claimer's counts).
+    first = await survivor.receive(Q, max_messages=3, visibility_timeout=0.3)
+    assert [m.body for m in first] == ["held", "backlog 0", "backlog 1"]
+    assert first[0].id == held.id
+
+
 async def test_extend_lease_keeps_a_message(make_queue: MakeQueue) -> None:
     holder, other = await make_queue(), await make_queue()
     await holder.send(Q, "job")

@@ -1,7 +1,8 @@
 """``asciihub worker`` with a synthetic generator, for the fault tests (R1, R2).
 
 Each frame takes 20-100 ms (seeded by the prompt); a prompt starting with ``poison``
-SIGKILLs its own worker. Every generation start and end is appended to
+SIGKILLs its own worker, one starting with ``hog`` allocates 1 GiB (past the fault
+tests' ``worker_memory_limit_mb``). Every generation start and end is appended to
 ``$ASCIIHUB_DATA_DIR/executions.log`` as ``time pid event prompt`` lines.
 
 Run: ``python -m tests.integration.job_worker worker --concurrency 2``.
@@ -35,7 +36,7 @@ def _log(event: str, prompt: str) -> None:
 
 
 class SlowGenerator:
-    """The real generator, slowed down per frame; ``poison...`` prompts kill the worker."""
+    """The real generator, slowed down per frame; ``poison``/``hog`` prompts end the worker."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -46,6 +47,9 @@ class SlowGenerator:
         _log("start", prompt)
         if prompt.startswith("poison"):
             os.kill(os.getpid(), signal.SIGKILL)
+        if prompt.startswith("hog"):
+            hoard = bytearray(1 << 30)
+            hoard[-1] = 1
         rng = random.Random(prompt)
         for frame in self.inner.generate(prompt, **options):
             time.sleep(rng.uniform(self.low, self.high))

@@ -44,6 +44,8 @@ FRAME_MS = os.environ.get("ASCIIHUB_FAULT_FRAME_MS", "5,25")
 LEASE = 3.0
 MAX_RETRIES = 3
 SLOTS = 2
+MEMORY_LIMIT_MB = 512
+POISONS = ("poison pill", "hog memory")  # SIGKILLs its worker; allocates past RLIMIT_AS
 LOCAL = Principal(user_id="local")
 
 
@@ -62,6 +64,7 @@ async def deployment(request: pytest.FixtureRequest, data_dir: Path) -> dict[str
         "ASCIIHUB_JOBS_PROGRESS_INTERVAL": "0.1",
         "ASCIIHUB_LOG_LEVEL": "warning",
         "ASCIIHUB_TEST_FRAME_MS": FRAME_MS,
+        "ASCIIHUB_WORKER_MEMORY_LIMIT_MB": str(MEMORY_LIMIT_MB),
     }
     if request.param == "redis":
         dsn = request.getfixturevalue("postgres_server_dsn")
@@ -244,7 +247,13 @@ async def check_outcome(services: Services, job_ids: list[str]) -> dict[str, Any
         cursor = listing.cursor
         if not listing.truncated:
             break
-    assert thumbnails == {f"thumbnails/{aid}.png" for aid in artworks}
+    expected = {f"thumbnails/{aid}.png" for aid in artworks}
+    dead = await services.background.queue.dead_list("thumbnails")
+    assert thumbnails == expected, {
+        "missing": sorted(expected - thumbnails)[:5],
+        "extra": sorted(thumbnails - expected)[:5],
+        "dead_thumbnail_messages": [(d.error_code, d.attempts) for d in dead][:5],
+    }
     return {"done": len(done), "worker_lost": len(failed)}
 
 
@@ -311,22 +320,38 @@ async def assert_pel_empty(url: str) -> None:
 async def test_poison_job_lands_in_the_dead_letter_queue(
     services: Services, deployment: dict[str, str], data_dir: Path, tmp_path: Path
 ) -> None:
-    """R2: a job that SIGKILLs its worker is delivered max_retries + 1 times, then dead."""
+    """R2: jobs that SIGKILL their worker or exhaust its RLIMIT_AS, among 200 normal ones.
+
+    Each is delivered max_retries + 1 times, then dead (``worker_lost``); the others
+    all finish; ``queue dead retry`` re-drives them once.
+    """
     normal = [f"waves job {i}" for i in range(200)]
-    poison_id, *job_ids = await submit(services, ["poison pill", *normal])
+    poison_ids = await submit(services, list(POISONS))
+    job_ids = await submit(services, normal)
     fleet = Fleet(deployment, tmp_path)
     fleet.start(2)
+
+    def starts_of(prompt: str) -> int:
+        return len([row for row in executions(data_dir) if row[3] == prompt])
+
     try:
         await supervise(services, fleet, rng=None, timeout=240)
-        poison = await services.background.jobs.repo.get(poison_id)
-        assert poison is not None
-        assert (poison.status, poison.error_code) == ("failed", "worker_lost")
-        deliveries = [row for row in executions(data_dir) if row[3] == "poison pill"]
-        assert len(deliveries) == MAX_RETRIES + 1
-        assert fleet.restarts == MAX_RETRIES + 1
+        for poison_id in poison_ids:
+            poison = await services.background.jobs.repo.get(poison_id)
+            assert poison is not None
+            assert (poison.status, poison.error_code) == ("failed", "worker_lost")
+        # The two may share a worker: a delivery can die before it starts, and one
+        # death can end two starts. So deliveries come from the dead letters, and every
+        # restart was caused by a poison start.
         dead = await services.background.queue.dead_list("generation")
-        assert [d.body["job_id"] for d in dead] == [poison_id]
-        assert dead[0].error_code == "worker_lost"
+        assert sorted(d.body["job_id"] for d in dead) == sorted(poison_ids)
+        assert {d.error_code for d in dead} == {"worker_lost"}
+        assert [d.attempts - 1 for d in dead] == [MAX_RETRIES + 1] * 2  # the last is refused
+        starts = [starts_of(prompt) for prompt in POISONS]
+        assert all(1 <= count <= MAX_RETRIES + 1 for count in starts), starts
+        assert max(starts) <= fleet.restarts <= sum(starts) <= 2 * (MAX_RETRIES + 1)
+        logs = [path.read_text() for path in tmp_path.glob("worker-*.log")]
+        assert 1 <= sum("event=worker_out_of_memory" in text for text in logs) <= starts[1]
         outcome = await check_outcome(services, job_ids)
         assert outcome["done"] == len(normal)
         retried = subprocess.run(
@@ -350,7 +375,7 @@ async def test_poison_job_lands_in_the_dead_letter_queue(
 
         async def redriven() -> bool:
             fleet.revive()
-            return len([r for r in executions(data_dir) if r[3] == "poison pill"]) > MAX_RETRIES + 1
+            return starts_of(POISONS[0]) > starts[0]
 
         deadline = time.monotonic() + LEASE * 4 + 20
         while not await redriven():

@@ -20,7 +20,7 @@ from asciihub.services.datamigration import DataMigration, Endpoint
 from asciihub.services.principals import LOCAL
 from asciihub.settings import load_settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 COUNT = int(os.environ.get("ASCIIHUB_TEST_MIGRATE_COUNT", "1000"))
 
 
@@ -31,22 +31,26 @@ def write_config(path: Path, **values: str) -> Path:
 
 async def seed(config: Path, count: int) -> None:
     built = await build_services(load_settings(config_file=config, environ={}))
+
+    async def one(index: int) -> None:
+        art = await built.artworks.create(
+            LOCAL,
+            {
+                "title": f"art {index}",
+                "prompt": f"prompt number {index}",
+                "visibility": ("public", "unlisted", "private")[index % 3],
+                "tags": [f"t{index % 7}"],
+                "frames": [{"text": f"{index:05d}\n" + "#" * (index % 40 + 1)}],
+            },
+        )
+        if index % 100 == 0:
+            await built.images.png(LOCAL, art["id"], "thumbnail")
+            for _ in range(index % 5 + 1):
+                built.views.count(art["id"])
+
     try:
-        for index in range(count):
-            art = await built.artworks.create(
-                LOCAL,
-                {
-                    "title": f"art {index}",
-                    "prompt": f"prompt number {index}",
-                    "visibility": ("public", "unlisted", "private")[index % 3],
-                    "tags": [f"t{index % 7}"],
-                    "frames": [{"text": f"{index:05d}\n" + "#" * (index % 40 + 1)}],
-                },
-            )
-            if index % 100 == 0:
-                await built.images.png(LOCAL, art["id"], "thumbnail")
-                for _ in range(index % 5 + 1):
-                    built.views.count(art["id"])
+        for start in range(0, count, 20):  # 20 creates at a time
+            await asyncio.gather(*(one(i) for i in range(start, min(start + 20, count))))
         await built.kv.put("session:s1", json.dumps({"user_id": "local"}), ttl=3600)
         await built.kv.put("ascii:not-copied", b"cache", ttl=3600)
     finally:
@@ -85,6 +89,25 @@ async def snapshot(config: Path) -> Any:
         await close_endpoint(endpoint)
 
 
+async def metadata_of(config: Path) -> dict[str, Any]:
+    """Every object's HTTP and custom metadata, by key."""
+    endpoint = await open_endpoint(load_settings(config_file=config, environ={}))
+    try:
+        found: dict[str, Any] = {}
+        cursor = None
+        while True:
+            page = await endpoint.objects.list("", cursor=cursor)
+            for info in page.objects:
+                head = await endpoint.objects.head(info.key)
+                assert head is not None
+                found[info.key] = (head.http_metadata, dict(head.custom_metadata))
+            if not page.truncated:
+                return found
+            cursor = page.cursor
+    finally:
+        await close_endpoint(endpoint)
+
+
 @pytest.fixture
 async def scaleout_config(
     tmp_path: Path, postgres_server_dsn: str, redis_url: str, s3_env: dict[str, str]
@@ -119,6 +142,9 @@ def test_round_trip_of_1000_artworks(tmp_path: Path, scaleout_config: Path) -> N
 
     original, returned = asyncio.run(snapshot(embedded)), asyncio.run(snapshot(back))
     assert original == returned
+    metadata = asyncio.run(metadata_of(embedded))
+    assert all(custom.get("user_id") for key, (_, custom) in metadata.items() if ".json" in key)
+    assert asyncio.run(metadata_of(back)) == metadata  # through S3, whose listing has none
     tables, objects, sessions = returned
     assert tables["ascii_metadata"][0] == 1000
     assert objects[0] == 1000 + 10  # documents and ten thumbnails

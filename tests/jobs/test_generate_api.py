@@ -104,3 +104,60 @@ async def test_a_job_delivered_twice_makes_one_artwork(jobs_client: Any) -> None
     assert again["artwork_id"] == first["artwork_id"]
     mine = await jobs_client.get(f"/api/users/{jobs_client.user['handle']}/artworks")
     assert [item["id"] for item in mine.json()["items"]] == [first["artwork_id"]]
+
+
+@pytest.fixture
+async def idle_jobs_client(deployment_settings: Any) -> Any:
+    """A signed-up client of an app with no consumers: the test plays the worker."""
+    from tests.jobs.conftest import fast, open_client
+
+    app, transport = await open_client(fast(deployment_settings), consumers=False)
+    async with app.starlette.router.lifespan_context(app.starlette):
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            http.services = app.starlette.state.services  # type: ignore[attr-defined]
+            http.user = await signup(http)  # type: ignore[attr-defined]
+            yield http
+
+
+@pytest.mark.parametrize("made", [True, False], ids=["artwork-made", "nothing-made"])
+async def test_a_dead_job_ends_done_when_its_artwork_was_made(
+    idle_jobs_client: Any, made: bool
+) -> None:
+    """A worker killed after storing the artwork on its last delivery: the job is done."""
+    from asciihub.services.jobs import artwork_id_for
+    from asciihub.services.principals import Principal
+
+    client, services = idle_jobs_client, idle_jobs_client.services
+    job_id = (await client.post("/api/generate", json=PROMPT)).json()["job_id"]
+    queue = services.background.queue
+    [message] = await queue.receive("generation", max_messages=10)
+    assert message.body["job_id"] == job_id
+    artwork_id = artwork_id_for(job_id)
+    if made:
+        owner = Principal(user_id=client.user["id"])
+        document = {"width": 3, "height": 1, "frames": [{"text": "abc", "duration_ms": 100}]}
+        await services.artworks.create(owner, document, artwork_id=artwork_id)
+    await queue.dead_letter([message.id], code="worker_lost", message="killed every time")
+    assert (await services.background.jobs.sweep())["dead_failed"] == (0 if made else 1)
+    job = (await client.get(f"/api/jobs/{job_id}")).json()
+    if made:
+        assert (job["status"], job["artwork_id"]) == ("done", artwork_id)
+        asked = await queue.receive("thumbnails", max_messages=10)
+        assert [m.body["artwork_id"] for m in asked] == [artwork_id] * 2  # on create, and again
+    else:
+        assert (job["status"], job["error"]["code"]) == ("failed", "worker_lost")
+
+
+async def test_a_thumbnail_lost_with_its_worker_gets_one_more_round(idle_jobs_client: Any) -> None:
+    client, services = idle_jobs_client, idle_jobs_client.services
+    queue, jobs = services.background.queue, services.background.jobs
+    document = {"width": 3, "height": 1, "frames": [{"text": "abc", "duration_ms": 100}]}
+    artwork_id = (await client.post("/api/artworks", json=document)).json()["id"]
+    for expected in (1, 0):  # once sent again, then left in the dead letters
+        [message] = await queue.receive("thumbnails", max_messages=10)
+        assert message.body["artwork_id"] == artwork_id
+        await queue.dead_letter([message.id], code="worker_lost", message="its worker died")
+        assert (await jobs.sweep())["thumbnails_redriven"] == expected
+    [dead] = await queue.dead_list("thumbnails")
+    assert dead.body == {"type": "thumbnail", "artwork_id": artwork_id, "redriven": True}
+    assert await queue.receive("thumbnails", max_messages=10) == []

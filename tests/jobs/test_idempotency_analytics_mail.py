@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +149,9 @@ async def test_emails_go_to_the_outbox_without_smtp(jobs_client: Any) -> None:
     assert "http://x/s/t" in text
 
 
-async def test_smtp_delivery_to_a_real_server_once(tmp_path: Path) -> None:
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, list[Any]]]:
+    """A real SMTP server (aiosmtpd) on a free port; yields the port and what it got."""
     from aiosmtpd.controller import Controller
 
     received: list[Any] = []
@@ -160,14 +165,21 @@ async def test_smtp_delivery_to_a_real_server_once(tmp_path: Path) -> None:
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        mailer = SmtpMailer(
-            parse_smtp_url(f"smtp://127.0.0.1:{port}"), "asciihub <a@example.org>", tmp_path
-        )
-        mail = Mail("export-abc", "user@example.org", "Your export is ready", "Get it here")
-        assert await mailer.send(mail) is True
-        assert await mailer.send(mail) is False
+        yield port, received
     finally:
         controller.stop()
+
+
+async def test_smtp_delivery_to_a_real_server_once(
+    tmp_path: Path, smtp_server: tuple[int, list[Any]]
+) -> None:
+    port, received = smtp_server
+    mailer = SmtpMailer(
+        parse_smtp_url(f"smtp://127.0.0.1:{port}"), "asciihub <a@example.org>", tmp_path
+    )
+    mail = Mail("export-abc", "user@example.org", "Your export is ready", "Get it here")
+    assert await mailer.send(mail) is True
+    assert await mailer.send(mail) is False
     assert len(received) == 1
     assert received[0].rcpt_tos == ["user@example.org"]
     assert b"Message-ID: <export-abc@example.org>" in received[0].content
@@ -179,3 +191,43 @@ async def test_smtp_down_is_a_retry_not_a_failure(tmp_path: Path) -> None:
     mailer = SmtpMailer(parse_smtp_url(f"smtp://127.0.0.1:{free_port()}"), "a@b.org", tmp_path)
     with pytest.raises(Unavailable):
         await mailer.send(Mail("m1", "user@example.org", "s", "t"))
+
+
+async def test_sharing_with_an_address_mails_the_link(
+    embedded_settings: Any, smtp_server: tuple[int, list[Any]]
+) -> None:
+    """POST .../shares {"email"}: a real SMTP server receives the link; the link works."""
+    import httpx
+
+    from tests.jobs.conftest import fast, open_client
+    from tests.users import signup
+
+    port, received = smtp_server
+    settings = fast(embedded_settings, smtp_url=f"smtp://127.0.0.1:{port}")
+    app, transport = await open_client(settings)
+    async with (
+        app.starlette.router.lifespan_context(app.starlette),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
+    ):
+        owner = await signup(http)
+        art = (await http.post("/api/artworks", json={**ARTWORK, "title": "Cat"})).json()
+        shares = f"/api/artworks/{art['id']}/shares"
+        bad = await http.post(shares, json={"email": "not an address"})
+        assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_email")
+        assert (await http.get(shares)).json()["items"] == []
+        created = await http.post(shares, json={"email": "friend@example.org"})
+        assert created.status_code == 201, created.text
+        assert created.json()["emailed"] is True
+        plain = (await http.post(shares, json={})).json()
+        assert "emailed" not in plain
+        await eventually(lambda: asyncio.sleep(0, result=received))
+        token = created.json()["token"]
+        opened = await http.get(f"/api/shares/{token}")
+        assert opened.status_code == 200
+    [mail] = received
+    assert mail.rcpt_tos == ["friend@example.org"]
+    message = email.message_from_bytes(mail.content, policy=email.policy.default)
+    assert message["Subject"] == f"{owner['handle']} shared an artwork with you"
+    text = message.get_content()
+    assert text.split()[-1].endswith(f"/s/{token}")  # the whole token, unbroken
+    assert "Cat" in text

@@ -42,6 +42,7 @@ class Artwork:
     title: str
     links: dict[str, str] = field(default_factory=dict)
     spare_share_id: str = ""
+    export_id: str = ""
 
 
 @dataclass
@@ -98,6 +99,9 @@ class World:
         art.spare_share_id = (await shares.create(owner, art.id, {}))["id"]
         if self.other_artwork is not None:
             art.links["other_link"] = self.other_artwork.links["view_link"]
+        exports = self.services.background.exports  # the owner's export, already stored
+        art.export_id = (await exports.request(owner, art.id, {"format": "txt"}))["export_id"]
+        await exports.produce(art.export_id)
         return art
 
     async def snapshot(self, art: Artwork) -> tuple[Any, ...]:

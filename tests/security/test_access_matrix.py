@@ -57,6 +57,14 @@ OWNER_ONLY = {  # writes and share management: the owner's session or write toke
 }
 EDIT_TITLE = {**OWNER_ONLY, "view_link": "403 403 403", "edit_link": "200 200 200"}
 EDIT_VISIBILITY = {**OWNER_ONLY, "view_link": "403 403 403", "edit_link": "403 403 403"}
+EXPORT_CREATE = {**OWNER_ONLY, "other": "404 OK OK"}  # any viewer with write access
+EXPORT_READ = {  # the owner's export of the artwork: the requester alone sees it
+    **{name: "404 404 404" for name in PRINCIPALS},
+    "owner": "200 200 200",
+    "read_token": "200 200 200",
+    "write_token": "200 200 200",
+    "revoked_token": "401 401 401",
+}
 OPEN_SHARE = {  # GET /api/shares/{the principal's own link token, or one never issued}
     **{name: "404 404 404" for name in PRINCIPALS},
     "revoked_token": "401 401 401",
@@ -118,6 +126,25 @@ ARTWORK_ROUTES: list[tuple[str, str, str, Any, dict[str, str], int, bool]] = [
         True,
     ),
     ("GET", "/api/shares/{token}", "/api/shares/{token}", None, OPEN_SHARE, 200, False),
+    (
+        "POST",
+        "/api/artworks/{artwork_id}/exports",
+        "/api/artworks/{id}/exports",
+        {"format": "txt"},
+        EXPORT_CREATE,
+        202,
+        False,
+    ),
+    ("GET", "/api/exports/{export_id}", "/api/exports/{export}", None, EXPORT_READ, 200, False),
+    (
+        "GET",
+        "/api/exports/{export_id}/download",
+        "/api/exports/{export}/download",
+        None,
+        EXPORT_READ,
+        200,
+        False,
+    ),
 ]
 
 # Listings: does the artwork appear? (private, unlisted, public); "401" = refused.
@@ -222,7 +249,7 @@ async def _artwork_cell(
     token = share if principal in LINKS else NEVER_ISSUED_SHARE
     if body == "flip":
         body = {"visibility": "private" if art.visibility == "public" else "public"}
-    path = pattern.format(id=art.id, share=art.spare_share_id, token=token)
+    path = pattern.format(id=art.id, share=art.spare_share_id, token=token, export=art.export_id)
     expected = _expected(table, principal, art.visibility).replace("OK", str(ok))
     before = await world.snapshot(art)
     response = await _request(world, principal, method, path, body, share)
@@ -236,11 +263,11 @@ async def _artwork_cell(
         problems.append(f"{where}: refused, yet the artwork or its links changed")
     if response.status_code == 200 and "json" in response.headers.get("content-type", ""):
         shown = response.json().get("id")
-        allowed = {art.id, world.other_artwork.id if world.other_artwork else None}
+        allowed = {art.id, art.export_id, world.other_artwork.id if world.other_artwork else None}
         if shown is not None and shown not in allowed:
             problems.append(f"{where}: the body shows another artwork {shown}")
     if response.status_code == 404 and "{token}" not in pattern:
-        missing = pattern.format(id=MISSING_ID, share=MISSING_ID, token=token)
+        missing = pattern.format(id=MISSING_ID, share=MISSING_ID, token=token, export=MISSING_ID)
         never = await _request(world, principal, method, missing, body, share)
         if _comparable(never) != _comparable(response):
             problems.append(f"{where}: the 404 differs from a never-existing id's")

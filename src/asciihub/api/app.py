@@ -12,7 +12,17 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from asciihub.api import accounts, analytics, artworks, gallery, jobs, shares, system, tokens
+from asciihub.api import (
+    accounts,
+    analytics,
+    artworks,
+    exports,
+    gallery,
+    jobs,
+    shares,
+    system,
+    tokens,
+)
 from asciihub.api.auth import AuthGate
 from asciihub.api.errors import handle_asciihub_error, handle_http_exception, handle_unexpected
 from asciihub.api.fastlane import FastLane
@@ -95,6 +105,7 @@ def create_app(
             *shares.routes,
             *gallery.routes,
             *jobs.routes,
+            *exports.routes,
             *analytics.routes,
             *pages.routes,
         ],

@@ -11,6 +11,7 @@ from typing import Any
 
 from asciihub import __version__
 from asciihub.api.openapi_accounts import SCHEMAS, SECURITY_SCHEMES, account_paths
+from asciihub.api.openapi_exports import EXPORT_SCHEMAS, export_paths
 from asciihub.api.openapi_jobs import JOB_SCHEMAS, job_paths
 
 
@@ -270,9 +271,9 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "Make, keep, share and export ASCII art and animations.",
         },
-        "paths": {**_paths(), **account_paths(), **job_paths()},
+        "paths": {**_paths(), **account_paths(), **job_paths(), **export_paths()},
         "components": {
-            "schemas": {**_SCHEMAS, **SCHEMAS, **JOB_SCHEMAS},
+            "schemas": {**_SCHEMAS, **SCHEMAS, **JOB_SCHEMAS, **EXPORT_SCHEMAS},
             "securitySchemes": SECURITY_SCHEMES,
         },
     }

@@ -123,6 +123,10 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "permission": {"type": "string", "enum": ["view", "edit"]},
             "expires_in": {"type": "integer", "minimum": 60},
+            "email": {
+                "type": "string",
+                "description": "Send the link to this address (an 'artwork shared' e-mail).",
+            },
         },
     },
     "Share": {
@@ -136,6 +140,10 @@ SCHEMAS: dict[str, Any] = {
             "expires_at": {"type": "string", "format": "date-time"},
             "token": {"type": "string", "description": "Only in the answer to POST."},
             "url": {"type": "string", "description": "Only in the answer to POST."},
+            "emailed": {
+                "type": "boolean",
+                "description": "Only in the answer to POST: an e-mail with the link was queued.",
+            },
         },
     },
 }

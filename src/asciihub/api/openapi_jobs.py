@@ -64,7 +64,7 @@ JOB_SCHEMAS: dict[str, Any] = {
         "required": ["id", "kind", "status", "progress", "created_at", "updated_at"],
         "properties": {
             "id": _STRING,
-            "kind": {"type": "string", "enum": ["generation", "conversion"]},
+            "kind": {"type": "string", "enum": ["generation", "conversion", "export"]},
             "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
             "progress": {"type": "number", "minimum": 0, "maximum": 1},
             "attempts": {"type": "integer"},

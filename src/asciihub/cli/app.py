@@ -67,6 +67,7 @@ COMMAND_MODULES = {
     "fonts": "engine",
     "styles": "engine",
     "artworks": "artworks",
+    "export": "exports",
     "queue": "queue",
     "worker": "worker",
     "user": "users",

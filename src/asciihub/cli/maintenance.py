@@ -42,6 +42,7 @@ def fsck(
             objects=built.objects,
             cache=built.kv,
             limits=input_limits(built.settings).document,
+            jobs=built.background.jobs.repo,
             grace_seconds=grace,
         )
         return await checker.run(repair=repair)
@@ -53,9 +54,13 @@ def fsck(
         ("row without object", report.missing_objects),
         ("row out of date", report.stale_rows),
         ("orphan image", report.orphan_images),
+        ("orphan upload", report.orphan_media),
+        ("job without upload", report.missing_media),
     ):
         for item in items:
             typer.echo(f"{label}: {item}{' (repaired)' if repair else ''}")
+    if report.swept:
+        typer.echo(f"swept {report.swept} leftover temporary file(s) or unfinished upload(s)")
     if report.problems and not repair:
         typer.echo(f"{report.problems} problem(s) found; run again with --repair to fix them")
         raise typer.Exit(1)

@@ -38,7 +38,8 @@ def worker(
     """Run background jobs: generation, conversion, thumbnails, analytics, e-mail.
 
     SIGTERM or SIGINT stops receiving, lets running jobs finish within
-    queue_shutdown_grace seconds, then releases the rest for redelivery.
+    queue_shutdown_grace seconds, then releases the rest for redelivery. With
+    worker_memory_limit_mb set, a job that runs out of memory ends the worker (exit 70).
     """
     from asciihub.bootstrap import build_services
     from asciihub.queue import parse_queue_names
@@ -50,11 +51,18 @@ def worker(
     )
     names = [n for item in queues or [] for n in parse_queue_names(item)] or None
     chosen = pick_queues(settings, names)
+    limited = settings.worker_memory_limit_mb > 0
+    if limited:
+        from asciihub.worker.memory import limit_address_space
+
+        limit_address_space(settings.worker_memory_limit_mb)
 
     async def main() -> None:
         services = await build_services(settings)
         try:
-            runtime = WorkerRuntime(services, queues=chosen, concurrency=concurrency)
+            runtime = WorkerRuntime(
+                services, queues=chosen, concurrency=concurrency, exit_on_memory_error=limited
+            )
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, runtime.stop)

@@ -76,6 +76,8 @@ def per_message(handle_one: Callable[[BatchMessage], Awaitable[None]]) -> Handle
         for message in batch.messages:
             try:
                 await handle_one(message)
+            except MemoryError:
+                raise  # the process's problem, not the message's: the worker decides
             except Exception as exc:  # the worker loop: one message's error stays its own
                 if not isinstance(exc, AsciihubError):
                     log.exception(
@@ -210,7 +212,14 @@ class Consumer:
         deadline: float | None = None
         idle = _MIN_POLL
         while not self._stop.is_set():
-            got = await self._receive(options.max_batch_size - len(messages))
+            try:
+                got = await self._receive(options.max_batch_size - len(messages))
+            except AsciihubError:
+                if not messages:
+                    raise
+                # Hand over what is gathered: dropped here, those messages would stay
+                # held, their leases extended by the heartbeat, and never be handled.
+                break
             messages += got
             if not messages and not patient:
                 break

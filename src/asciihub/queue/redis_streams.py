@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from asciihub.errors import Unavailable
@@ -118,7 +120,9 @@ class RedisStreamsJobQueue:
         cls, url: str, *, accept_queue_loss: bool = False, **options: Any
     ) -> RedisStreamsJobQueue:
         """Connect, check that Redis keeps what it acknowledges, and return the queue."""
-        client = aioredis.Redis.from_url(url, decode_responses=False)
+        # A command that meets a connection Redis closed (pooled before a restart) is
+        # sent once more on a new one instead of failing; delivery is at-least-once.
+        client = aioredis.Redis.from_url(url, decode_responses=False, retry=Retry(NoBackoff(), 1))
         try:
             with _redis_errors("connect"):
                 await client.ping()

@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS {LIVE} (
     lease_owner TEXT
 );
 CREATE INDEX IF NOT EXISTS {LIVE}_due ON {LIVE} (queue, visible_at);
+CREATE INDEX IF NOT EXISTS {LIVE}_leased ON {LIVE} (queue, visible_at)
+    WHERE lease_owner IS NOT NULL;
 CREATE TABLE IF NOT EXISTS {DEAD} (
     seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -64,10 +66,24 @@ CREATE TABLE IF NOT EXISTS {DEAD} (
 CREATE INDEX IF NOT EXISTS {DEAD}_queue ON {DEAD} (queue, seq);
 """
 
+# Expired leases first (a consumer died holding them: they have waited longest), then
+# due messages in due order. A lease holder is set only while leased, so "lease_owner
+# IS NOT NULL AND visible_at <= now" is exactly the expired leases.
 _CLAIM = f"""
-UPDATE {LIVE} SET visible_at = ?, lease_owner = ?, deliveries = deliveries + 1
+UPDATE {LIVE} SET visible_at = :until, lease_owner = :owner, deliveries = deliveries + 1
 WHERE seq IN (
-    SELECT seq FROM {LIVE} WHERE queue = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?
+    SELECT seq FROM (
+        SELECT seq FROM {LIVE} INDEXED BY {LIVE}_leased
+        WHERE queue = :queue AND lease_owner IS NOT NULL AND visible_at <= :now
+        ORDER BY visible_at LIMIT :count
+    )
+    UNION ALL
+    SELECT seq FROM (
+        SELECT seq FROM {LIVE}
+        WHERE queue = :queue AND lease_owner IS NULL AND visible_at <= :now
+        ORDER BY visible_at LIMIT :count
+    )
+    LIMIT :count
 )
 RETURNING id, body, content_type, created_at, deliveries
 """
@@ -225,7 +241,13 @@ class SqliteJobQueue:
         count = check_max_messages(max_messages)
         lease = check_visibility_timeout(visibility_timeout)
         now = self._clock()
-        params = (now + lease, self.consumer_name, queue, now, count)
+        params = {
+            "until": now + lease,
+            "owner": self.consumer_name,
+            "queue": queue,
+            "now": now,
+            "count": count,
+        }
         rows = await self._call(lambda: self._db().execute(_CLAIM, params).fetchall())
         return [
             Message(ident, queue, _utc(created), decode_body(raw, kind), kind, deliveries)

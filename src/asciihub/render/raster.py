@@ -36,6 +36,11 @@ def _cell(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, size: int) -> tupl
     return max(1, round((right - left) / 10)), round(size * 1.2)
 
 
+def cell_size(font_size: int) -> tuple[int, int]:
+    """(width, height) in pixels of one character cell drawn at ``font_size`` px."""
+    return _cell(_font(font_size), font_size)
+
+
 def _runs(line: str, colors: bytes, offset: int) -> list[tuple[int, str, tuple[int, int, int]]]:
     runs: list[tuple[int, str, tuple[int, int, int]]] = []
     start = 0

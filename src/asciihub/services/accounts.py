@@ -97,7 +97,8 @@ def check_handle(handle: Any) -> str:
     return lowered
 
 
-def _check_email(email: Any) -> str | None:
+def check_email(email: Any) -> str | None:
+    """The address, None when absent; InvalidInput unless it looks like one."""
     if email is None or email == "":
         return None
     if (
@@ -154,7 +155,7 @@ class AccountService:
         account = AccountRow(
             id=new_id(),
             handle=checked,
-            email=_check_email(email),
+            email=check_email(email),
             password_hash=await self.hashing.hash(secret),
             is_local=False,
             created_at=now,
@@ -249,6 +250,18 @@ class AccountService:
             for row in rows:
                 await self.artworks.delete(owner, row.id)
         await self.objects.delete(f"avatars/{account.id}.png")
-        await self.accounts.delete(account.id)
+        await self._delete_exports(account.id)
+        await self.accounts.delete(account.id)  # export rows go with it (ON DELETE CASCADE)
         await self.sessions.end_all(account.id)
         log.info("event=user_deleted user=%s", account.id)
+
+    async def _delete_exports(self, user_id: str) -> None:
+        """Delete every object under ``exports/{user_id}/``."""
+        cursor: str | None = None
+        while True:
+            page = await self.objects.list(f"exports/{user_id}/", cursor=cursor, limit=1000)
+            if page.objects:
+                await self.objects.delete([item.key for item in page.objects])
+            if not page.truncated:
+                return
+            cursor = page.cursor

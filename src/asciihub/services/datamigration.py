@@ -6,7 +6,8 @@ with their remaining lifetime). Caches, gallery pages and rate-limit counters ar
 not copied: they rebuild themselves. The search index is rebuilt on the target.
 
 Resumable: after every batch the position of each phase is written to a state file
-(atomically); a new run continues from there, and because rows are upserted and
+(atomically; objects go 16 at a time, recorded once the whole chunk is copied); a
+new run continues from there, and because rows are upserted and
 objects are skipped when the target already has the same bytes, starting over is
 also safe. The run ends by verifying counts and SHA-256 checksums of every table and
 every object on both sides.
@@ -14,6 +15,7 @@ every object on both sides.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import json
@@ -31,6 +33,7 @@ from asciihub.storage.metadata.transfer import copy_order, copy_table, count_row
 from asciihub.storage.objects.protocol import ObjectInfo, ObjectStore
 
 KV_PREFIXES = ("session:",)
+OBJECT_CONCURRENCY = 16  # objects copied (or hashed) at once
 Progress = Callable[[str, int, int | None], None]
 
 
@@ -73,15 +76,35 @@ async def _all_objects(store: ObjectStore, after: str | None = None) -> AsyncIte
         cursor = page.cursor
 
 
+async def _chunks(store: ObjectStore, after: str | None = None) -> AsyncIterator[list[ObjectInfo]]:
+    """The store's objects in key order, ``OBJECT_CONCURRENCY`` at a time."""
+    chunk: list[ObjectInfo] = []
+    async for info in _all_objects(store, after):
+        chunk.append(info)
+        if len(chunk) == OBJECT_CONCURRENCY:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 async def _object_digest(store: ObjectStore) -> tuple[int, str]:
+    async def sha(key: str) -> bytes:
+        body = await store.get(key)
+        return hashlib.sha256(body.data if body is not None else b"").digest()
+
     digest = hashlib.sha256()
     count = 0
-    async for info in _all_objects(store):
-        body = await store.get(info.key)
-        data = body.data if body is not None else b""
-        digest.update(info.key.encode() + b"\0" + hashlib.sha256(data).digest())
-        count += 1
+    async for chunk in _chunks(store):
+        hashes = await asyncio.gather(*(sha(info.key) for info in chunk))
+        for info, data_hash in zip(chunk, hashes, strict=True):
+            digest.update(info.key.encode() + b"\0" + data_hash)
+        count += len(chunk)
     return count, digest.hexdigest()
+
+
+def _same(existing: ObjectInfo | None, info: ObjectInfo) -> bool:
+    return existing is not None and (existing.size, existing.etag) == (info.size, info.etag)
 
 
 class DataMigration:
@@ -148,19 +171,36 @@ class DataMigration:
             yield copied, list(last)
 
     async def _objects(self, after: str | None) -> AsyncIterator[tuple[int, str]]:
-        async for info in _all_objects(self.source.objects, after):
-            existing = await self.target.objects.head(info.key)
-            if existing is None or existing.size != info.size or existing.etag != info.etag:
-                body = await self.source.objects.get(info.key)
-                if body is None:
-                    continue  # deleted since it was listed
-                await self.target.objects.put(
-                    info.key,
-                    body.data,
-                    http_metadata=info.http_metadata,
-                    custom_metadata=dict(info.custom_metadata),
-                )
-            yield 1, info.key
+        # A chunk is copied concurrently and recorded as done only once all of it is.
+        # What the target holds comes from its own listing, walked in step with the
+        # source's (both are in key order), not from one HEAD request per object.
+        target = _all_objects(self.target.objects, after)
+        held: dict[str, ObjectInfo] = {}
+        ahead: ObjectInfo | None = None
+        async for chunk in _chunks(self.source.objects, after):
+            last = chunk[-1].key
+            while ahead is None or ahead.key <= last:
+                if ahead is not None:
+                    held[ahead.key] = ahead
+                ahead = await anext(target, None)
+                if ahead is None:
+                    break
+            copies = [info for info in chunk if not _same(held.pop(info.key, None), info)]
+            await asyncio.gather(*(self._copy_object(info) for info in copies))
+            held = {key: info for key, info in held.items() if key > last}
+            yield len(chunk), last
+
+    async def _copy_object(self, info: ObjectInfo) -> None:
+        body = await self.source.objects.get(info.key)
+        if body is None:
+            return  # deleted since it was listed
+        # Metadata from the read, not the listing: an S3 listing carries none.
+        await self.target.objects.put(
+            info.key,
+            body.data,
+            http_metadata=body.info.http_metadata,
+            custom_metadata=dict(body.info.custom_metadata),
+        )
 
     async def _kv(self, prefix: str, after: str | None) -> AsyncIterator[tuple[int, str]]:
         cursor: str | None = None

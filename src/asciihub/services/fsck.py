@@ -8,7 +8,13 @@ What can drift (see the order of writes in ``services.artworks``):
   listing shows an artwork that cannot be read;
 * a row whose etag differs from its object (a crash in the middle of an update):
   the row is re-derived from the object, which is the newer write;
-* thumbnails and cards of artworks that no longer exist: removed.
+* thumbnails and cards of artworks that no longer exist: removed;
+* an upload (``media/``) no job holds (a crash between storing it and inserting the
+  job row) or whose job is done (a crash before the worker deleted it): removed;
+* a queued or running job whose upload is missing or has another size than the job
+  recorded: the job is failed with ``upload_missing``;
+* leftover temporary files (file backend) and unfinished multipart uploads (S3) of
+  writes a crash interrupted: swept by the store (``sweep``) with ``--repair``.
 
 Objects younger than ``grace_seconds`` are left alone: they may belong to a create
 that is still in flight.
@@ -26,6 +32,7 @@ import orjson
 from asciihub.engine.document import DocumentLimits, parse_document
 from asciihub.services.artworks import cache_key
 from asciihub.storage.kv.protocol import KVStore
+from asciihub.storage.metadata.jobs import ACTIVE, JobUpload, SqlJobRepository
 from asciihub.storage.metadata.protocol import ArtworkChanges, ArtworkRepository, DocumentFacts
 from asciihub.storage.objects.protocol import ObjectInfo, ObjectStore
 
@@ -40,6 +47,11 @@ class FsckReport:
     missing_objects: list[str] = field(default_factory=list)
     stale_rows: list[str] = field(default_factory=list)
     orphan_images: list[str] = field(default_factory=list)
+    orphan_media: list[str] = field(default_factory=list)
+    missing_media: list[str] = field(default_factory=list)
+    """Ids of queued or running jobs whose upload is gone or has another size."""
+    swept: int = 0
+    """Temp files, unreferenced bodies or unfinished uploads the store removed."""
     repaired: bool = False
 
     @property
@@ -50,6 +62,8 @@ class FsckReport:
             + len(self.missing_objects)
             + len(self.stale_rows)
             + len(self.orphan_images)
+            + len(self.orphan_media)
+            + len(self.missing_media)
         )
 
 
@@ -80,6 +94,7 @@ class Fsck:
         objects: ObjectStore,
         cache: KVStore,
         limits: DocumentLimits,
+        jobs: SqlJobRepository | None = None,
         grace_seconds: float = 600.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -87,6 +102,7 @@ class Fsck:
         self.objects = objects
         self.cache = cache
         self.limits = limits
+        self.jobs = jobs
         self.grace = timedelta(seconds=grace_seconds)
         self.clock = clock
 
@@ -95,11 +111,39 @@ class Fsck:
         report = FsckReport(repaired=repair)
         rows = await self._check_rows(report, repair)
         await self._check_objects(report, rows)
-        if repair and (report.orphan_objects or report.orphan_images):
-            doomed = report.orphan_objects + report.orphan_images
+        if self.jobs is not None:
+            await self._check_media(report, self.jobs, repair)
+        if repair:
+            doomed = report.orphan_objects + report.orphan_images + report.orphan_media
             for start in range(0, len(doomed), 500):
                 await self.objects.delete(doomed[start : start + 500])
+            sweep = getattr(self.objects, "sweep", None)
+            if sweep is not None:
+                report.swept = int(await sweep(older_than=self.grace.total_seconds()))
         return report
+
+    async def _check_media(self, report: FsckReport, jobs: SqlJobRepository, repair: bool) -> None:
+        held: dict[str, JobUpload] = {}
+        async for upload in jobs.iter_uploads():
+            report.rows_checked += 1
+            held[upload.media_key] = upload
+            if upload.status not in ACTIVE:
+                continue
+            info = await self.objects.head(upload.media_key)
+            if info is not None and upload.media_size in (None, info.size):
+                continue
+            report.missing_media.append(upload.job_id)
+            if repair:
+                message = "the uploaded file is gone; upload it again"
+                await jobs.fail(
+                    upload.job_id, code="upload_missing", message=message, now=self.clock()
+                )
+        cutoff = self.clock() - self.grace
+        async for info in _objects(self.objects, "media/"):
+            report.objects_checked += 1
+            holder = held.get(info.key)
+            if (holder is None or holder.status == "done") and info.uploaded <= cutoff:
+                report.orphan_media.append(info.key)
 
     async def _check_rows(self, report: FsckReport, repair: bool) -> dict[str, str]:
         rows: dict[str, str] = {}

@@ -27,6 +27,7 @@ from asciihub.services.ids import is_valid_id, new_id
 from asciihub.services.principals import Principal
 from asciihub.services.upload_sniff import sniff_media
 from asciihub.storage.metadata.jobs import JobRow, SqlJobRepository
+from asciihub.storage.metadata.protocol import ArtworkRepository
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,14 @@ log = logging.getLogger(__name__)
 GENERATION_QUEUE = "generation"
 CONVERSION_QUEUE = "conversion"
 THUMBNAIL_QUEUE = "thumbnails"
-JOB_QUEUES = {"generation": GENERATION_QUEUE, "conversion": CONVERSION_QUEUE}
+EXPORT_QUEUE = "exports"
+JOB_QUEUES = {
+    "generation": GENERATION_QUEUE,
+    "conversion": CONVERSION_QUEUE,
+    "export": EXPORT_QUEUE,
+}
+ARTWORK_KINDS = ("generation", "conversion")
+"""The job kinds that make an artwork (whose id :func:`artwork_id_for` derives)."""
 VISIBILITIES = ("private", "unlisted", "public")
 COLOR_MODES = ("none", "ansi16", "ansi256", "truecolor")
 
@@ -133,6 +141,7 @@ class JobService:
         queue: JobQueue,
         objects: ObjectStore,
         *,
+        artworks: ArtworkRepository | None = None,
         limits: JobLimits | None = None,
         requeue_after: float = 600.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -140,6 +149,7 @@ class JobService:
         self.repo = repo
         self.queue = queue
         self.objects = objects
+        self.artworks = artworks
         self.limits = limits or JobLimits()
         self.requeue_after = requeue_after
         self.clock = clock
@@ -263,10 +273,18 @@ class JobService:
             await self.objects.delete(key)
             raise
 
-    async def _submit(self, user_id: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def submit(
+        self, user_id: str, kind: str, params: dict[str, Any], *, job_id: str | None = None
+    ) -> dict[str, Any]:
+        """Queue a job of ``kind`` (a key of JOB_QUEUES) with checked ``params``."""
+        return await self._submit(user_id, kind, params, job_id=job_id)
+
+    async def _submit(
+        self, user_id: str, kind: str, params: dict[str, Any], *, job_id: str | None = None
+    ) -> dict[str, Any]:
         now = self.clock()
         job = JobRow(
-            id=new_id(),
+            id=job_id or new_id(),
             user_id=user_id,
             kind=kind,
             status="queued",
@@ -334,6 +352,7 @@ class JobService:
     async def sweep(self) -> dict[str, int]:
         """Fail jobs whose message is dead, then publish again jobs that stopped moving."""
         failed = await self.reconcile_dead()
+        redriven = await self.redrive_lost_thumbnails()
         now = self.clock()
         stale = await self.repo.stale(now - timedelta(seconds=self.requeue_after))
         published: list[str] = []
@@ -347,10 +366,19 @@ class JobService:
         await self.repo.touch(published, now)
         if published:
             log.warning("event=jobs_republished count=%d", len(published))
-        return {"dead_failed": failed, "republished": len(published)}
+        return {
+            "dead_failed": failed,
+            "republished": len(published),
+            "thumbnails_redriven": redriven,
+        }
 
     async def reconcile_dead(self) -> int:
-        """Mark failed every active job whose message sits in a dead-letter queue."""
+        """Settle every active job whose message sits in a dead-letter queue.
+
+        A job whose artwork exists was done by a delivery that died after making it
+        (the artwork id is derived from the job id), so it ends ``done``; any other
+        ends ``failed`` with the dead letter's code.
+        """
         failed = 0
         for queue_name in JOB_QUEUES.values():
             for dead in await self.queue.dead_list(queue_name, limit=1000):
@@ -360,9 +388,44 @@ class JobService:
                 job = await self.repo.get(job_id)
                 if job is None or job.is_terminal:
                     continue
+                if await self._finish_if_made(job):
+                    continue
                 if await self.fail(job_id, dead.error_code, dead.error_message):
                     failed += 1
         return failed
+
+    async def redrive_lost_thumbnails(self) -> int:
+        """Send once more the thumbnail messages dead-lettered as ``worker_lost``.
+
+        A worker that dies takes every message it holds with it, so a thumbnail batch
+        can die of another job's crash: a thumbnail is cheap and idempotent, so it gets
+        one second round (marked ``redriven``) before it is left in the dead letters.
+        """
+        dead = await self.queue.dead_list(THUMBNAIL_QUEUE, limit=1000)
+        lost = [
+            entry
+            for entry in dead
+            if entry.error_code == "worker_lost"
+            and isinstance(entry.body, dict)
+            and not entry.body.get("redriven")
+        ]
+        for entry in lost:  # sent before purged: a crash between repeats one, harmlessly
+            await self.queue.send(THUMBNAIL_QUEUE, {**entry.body, "redriven": True})
+        if lost:
+            await self.queue.dead_purge(THUMBNAIL_QUEUE, [entry.id for entry in lost])
+            log.warning("event=thumbnails_redriven count=%d", len(lost))
+        return len(lost)
+
+    async def _finish_if_made(self, job: JobRow) -> bool:
+        if self.artworks is None or job.kind not in ARTWORK_KINDS:
+            return False
+        row = await self.artworks.get(artwork_id_for(job.id))
+        if row is None:
+            return False
+        await self.enqueue_thumbnail(row.id)
+        result = {"sha256": row.sha256, "frames": row.frame_count}
+        log.warning("event=dead_job_was_done id=%s artwork=%s", job.id, row.id)
+        return await self.finish(job.id, row.id, result)
 
 
 async def _peek(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:

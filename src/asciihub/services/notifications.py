@@ -76,6 +76,19 @@ class NotificationService:
         await self.enqueue(mail)
         return mail.id
 
+    async def share_sent(
+        self, to: str, owner_id: str, artwork_title: str | None, share_url: str
+    ) -> str:
+        """:meth:`artwork_shared` from the owner's user id (the share service's hook)."""
+        owner = await self.users.get(owner_id)
+        handle = getattr(owner, "handle", None) if owner is not None else None
+        return await self.artwork_shared(
+            to,
+            artwork_title=artwork_title,
+            share_url=share_url,
+            from_handle=handle if isinstance(handle, str) else "someone",
+        )
+
     async def deliver(self, body: Any) -> bool:
         """Send the e-mail one ``email`` message describes (the consumer's work)."""
         if not isinstance(body, dict):

@@ -3,19 +3,22 @@
 The token carries 256 random bits and only its SHA-256 digest is stored. A link that
 is expired, revoked or unknown answers exactly like an artwork that never existed. An
 ``edit`` link may change frames and title, never visibility, shares or deletion (the
-artwork service enforces the fields).
+artwork service enforces the fields). A link created with an ``email`` is also sent
+there (the ``artwork shared`` notification, through the e-mail queue); the address is
+not stored.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
 from asciihub.errors import InvalidInput, NotFound
+from asciihub.services.accounts import check_email
 from asciihub.services.artworks import ArtworkService, not_found
 from asciihub.services.ids import is_valid_id, new_id, new_secret
 from asciihub.services.principals import Principal, ShareGrant
@@ -24,6 +27,9 @@ from asciihub.storage.metadata.account_types import Permission, ShareRepository,
 
 PERMISSIONS: tuple[Permission, ...] = ("view", "edit")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+# (to, owner user id, artwork title, link url): queue the "shared with you" e-mail.
+ShareNotifier = Callable[[str, str, str | None, str], Awaitable[object]]
 
 
 def share_json(row: ShareRow) -> dict[str, Any]:
@@ -56,12 +62,13 @@ class ShareService:
         self.default_expiry = default_expiry
         self.max_expiry = max_expiry
         self.clock = clock
+        self.notify: ShareNotifier | None = None
 
-    def _parse(self, payload: Any) -> tuple[Permission, int]:
+    def _parse(self, payload: Any) -> tuple[Permission, int, str | None]:
         if not isinstance(payload, dict):
             message = 'send {"permission": "view" | "edit", "expires_in": SECONDS}'
             raise InvalidInput(message)
-        unknown = sorted(set(payload) - {"permission", "expires_in"})
+        unknown = sorted(set(payload) - {"permission", "expires_in", "email"})
         if unknown:
             message = f"unknown fields: {', '.join(unknown)}"
             raise InvalidInput(message, code="unknown_field")
@@ -77,12 +84,16 @@ class ShareService:
         ):
             message = f"expires_in must be a whole number of seconds from 60 to {self.max_expiry}"
             raise InvalidInput(message, code="invalid_expiry")
-        return permission, expires_in
+        email = check_email(payload.get("email"))
+        if email is not None and self.notify is None:
+            message = "this server does not send e-mail; leave out email"
+            raise InvalidInput(message, code="email_unavailable")
+        return permission, expires_in, email
 
     async def create(self, principal: Principal, artwork_id: str, payload: Any) -> dict[str, Any]:
         """A new link to the owner's artwork; its JSON with ``token`` and ``url`` shown once."""
         row = await self.artworks.owned_row(principal, artwork_id)
-        permission, expires_in = self._parse(payload)
+        permission, expires_in, email = self._parse(payload)
         secret = new_secret()
         now = self.clock()
         share = ShareRow(
@@ -95,7 +106,12 @@ class ShareService:
             expires_at=now + timedelta(seconds=expires_in),
         )
         await self.shares.insert(share)
-        return {**share_json(share), "token": secret, "url": f"{self.public_url}/s/{secret}"}
+        url = f"{self.public_url}/s/{secret}"
+        created = {**share_json(share), "token": secret, "url": url}
+        if email is not None and self.notify is not None:
+            await self.notify(email, row.user_id, row.title, url)
+            created["emailed"] = True
+        return created
 
     async def list(self, principal: Principal, artwork_id: str) -> list[dict[str, Any]]:
         """The artwork's live links (owner only)."""

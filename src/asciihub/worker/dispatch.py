@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from asciihub.bootstrap import Services
 from asciihub.queue import BatchMessage, Handler, PermanentFailure, per_message
-from asciihub.worker import analytics, conversion, email, generation, thumbnail
+from asciihub.worker import analytics, conversion, email, export, generation, thumbnail
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,7 @@ MessageHandler = Callable[[Services, BatchMessage], Awaitable[None]]
 HANDLERS: dict[str, MessageHandler] = {
     "generation": generation.handle,
     "conversion": conversion.handle,
+    "export": export.handle,
     "thumbnail": thumbnail.handle,
     "analytics": analytics.handle,
     "email": email.handle,
@@ -23,11 +24,12 @@ HANDLERS: dict[str, MessageHandler] = {
 QUEUE_KINDS = {
     "generation": "generation",
     "conversion": "conversion",
+    "exports": "export",
     "thumbnails": "thumbnail",
     "analytics": "analytics",
     "email": "email",
 }
-JOB_QUEUES = ("generation", "conversion")
+JOB_QUEUES = ("generation", "conversion", "exports")
 """Queues whose messages are whole jobs: one message per handler call."""
 
 

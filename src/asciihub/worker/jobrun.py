@@ -41,8 +41,8 @@ async def job_outcome(
     jobs = services.background.jobs
     try:
         yield
-    except (PermanentFailure, RetryLater):
-        raise
+    except (PermanentFailure, RetryLater, MemoryError):
+        raise  # MemoryError: the worker decides (see asciihub.worker.memory)
     except AsciihubError as exc:
         transient = isinstance(exc, RateLimited | Unavailable) or exc.status >= 500
         if not transient:

@@ -3,7 +3,9 @@
 Used by ``asciihub worker`` (its own process) and by ``asciihub serve`` on embedded
 backends (in-process, see :func:`in_process`). :meth:`WorkerRuntime.stop` (SIGTERM)
 stops receiving, lets running handlers finish within ``queue_shutdown_grace``
-seconds, and releases what is left for redelivery.
+seconds, and releases what is left for redelivery. With ``exit_on_memory_error`` (the
+worker command under ``worker_memory_limit_mb``) a job that runs out of memory ends
+the process (see :mod:`asciihub.worker.memory`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from asciihub.queue import Consumer, ConsumerOptions, RetryPolicy, parse_queue_n
 from asciihub.services.periodic import run_every
 from asciihub.settings import Settings
 from asciihub.worker.dispatch import JOB_QUEUES, QUEUE_KINDS, handler_for
+from asciihub.worker.memory import exit_on_memory_error as guard_memory
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +72,18 @@ class WorkerRuntime:
         concurrency: int | None = None,
         sweep: bool = True,
         flush_analytics: bool = True,
+        exit_on_memory_error: bool = False,
     ) -> None:
         settings = services.settings
         self.services = services
         self.queues = pick_queues(settings, queues)
-        self.consumers = [
-            Consumer(
-                services.background.queue,
-                name,
-                handler_for(services, name),
-                consumer_options(settings, name, concurrency),
-            )
-            for name in self.queues
-        ]
+        self.consumers = []
+        for name in self.queues:
+            handler = handler_for(services, name)
+            if exit_on_memory_error:
+                handler = guard_memory(handler, name)
+            options = consumer_options(settings, name, concurrency)
+            self.consumers.append(Consumer(services.background.queue, name, handler, options))
         self.sweep = sweep
         self.flush_analytics = flush_analytics
         self._stop = asyncio.Event()

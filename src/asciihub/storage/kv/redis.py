@@ -24,6 +24,8 @@ from contextlib import contextmanager
 
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from asciihub.errors import InvalidInput, Unavailable
 from asciihub.storage.kv.keys import (
@@ -122,7 +124,9 @@ class RedisKVStore:
         """A store on ``redis://host:port/db`` (no connection is made until first use).
 
         At most ``max_connections`` are open at once; further callers wait for one
-        (up to 10 s) instead of failing.
+        (up to 10 s) instead of failing. A command that meets a dead connection (one
+        pooled before Redis restarted) is sent once more on a new connection, so the
+        first use of each stale connection does not answer 503 after Redis is back.
         """
         pool = aioredis.BlockingConnectionPool.from_url(
             url,
@@ -131,6 +135,7 @@ class RedisKVStore:
             socket_connect_timeout=5,
             socket_timeout=10,
             health_check_interval=30,
+            retry=Retry(NoBackoff(), 1),
         )
         return cls(aioredis.Redis.from_pool(pool), namespace=namespace, clock=clock)
 

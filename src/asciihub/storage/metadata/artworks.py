@@ -41,6 +41,9 @@ def search_terms(query: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(query)][:_MAX_TERMS]
 
 
+_REINDEX_BATCH = 200  # search entries rebuilt per transaction
+
+
 def _row(mapping: Mapping[str, Any], tags: Sequence[str]) -> ArtworkRow:
     fields = {c.name: mapping[c.name] for c in _COLUMNS}
     return ArtworkRow(**fields, tags=tuple(tags), owner_handle=mapping["owner_handle"])
@@ -250,11 +253,19 @@ class SqlArtworkRepository:
     async def reindex(self) -> int:
         """Rebuild every row's search entry (after rows were copied in bulk)."""
         count = 0
+        pending: list[ArtworkRow] = []
         async for row in self.iter_all():
-            async with self.db.write() as conn:
+            pending.append(row)
+            if len(pending) == _REINDEX_BATCH:
+                count += await self._reindex_rows(pending)
+                pending = []
+        return count + await self._reindex_rows(pending)
+
+    async def _reindex_rows(self, rows: Sequence[ArtworkRow]) -> int:
+        async with self.db.write() as conn:  # one transaction per batch
+            for row in rows:
                 await self._index(conn, row.id, row.title, row.prompt, row.tags)
-            count += 1
-        return count
+        return len(rows)
 
     async def iter_all(self, *, batch: int = 500) -> AsyncIterator[ArtworkRow]:
         """Every row in id order, fetched ``batch`` at a time."""

@@ -147,7 +147,22 @@ def translate_errors() -> Iterator[None]:
         raise
 
 
+# SQLSTATEs of a server that is away, going away or not up yet: class 08 (connection
+# exception) and 57P01-57P03 (admin shutdown, crash shutdown, "the database system is
+# starting up" during crash recovery). SQLAlchemy wraps some of them in a bare
+# DBAPIError, so they are recognised by code, not by class.
+_OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
 def _is_driver_outage(exc: BaseException) -> bool:
-    # asyncpg raises its own connection errors outside SQLAlchemy's wrapping at times.
-    name = type(exc).__module__
-    return name.startswith("asyncpg") and "Connection" in type(exc).__name__
+    for error in (exc, getattr(exc, "orig", None), exc.__cause__):
+        if error is None:
+            continue
+        # asyncpg raises its own connection errors outside SQLAlchemy's wrapping at times.
+        name = type(error).__module__
+        if name.startswith("asyncpg") and "Connection" in type(error).__name__:
+            return True
+        state = getattr(error, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_OUTAGE_SQLSTATES):
+            return True
+    return False

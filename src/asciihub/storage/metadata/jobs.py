@@ -7,7 +7,7 @@ Every update is one statement guarded by the current status.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,6 +44,17 @@ class JobRow:
     def is_terminal(self) -> bool:
         """True once the job is done or failed."""
         return self.status in ("done", "failed")
+
+
+@dataclass(frozen=True)
+class JobUpload:
+    """The upload a conversion job holds: its key and the size recorded at submit."""
+
+    job_id: str
+    status: str
+    error_code: str | None
+    media_key: str
+    media_size: int | None
 
 
 def _job(row: Any) -> JobRow:
@@ -199,6 +210,34 @@ class SqlJobRepository:
                     .where(jobs.c.id.in_(job_ids[start : start + 90]), jobs.c.status.in_(ACTIVE))
                     .values(updated_at=now)
                 )
+
+    async def iter_uploads(self, *, batch: int = 500) -> AsyncIterator[JobUpload]:
+        """Every job that holds an upload (``params.media_key``), in id order."""
+        after = ""
+        while True:
+            query = (
+                sa.select(jobs.c.id, jobs.c.status, jobs.c.error_code, jobs.c.params)
+                .where(jobs.c.id > after, jobs.c.kind == "conversion")
+                .order_by(jobs.c.id)
+                .limit(batch)
+            )
+            async with self.db.read() as conn:
+                rows = (await conn.execute(query)).mappings().all()
+            for row in rows:
+                params = dict(row["params"] or {})
+                key = params.get("media_key")
+                if isinstance(key, str):
+                    size = params.get("media_size")
+                    yield JobUpload(
+                        job_id=row["id"],
+                        status=row["status"],
+                        error_code=row["error_code"],
+                        media_key=key,
+                        media_size=size if isinstance(size, int) else None,
+                    )
+            if len(rows) < batch:
+                return
+            after = rows[-1]["id"]
 
     async def counts(self) -> dict[str, int]:
         """Jobs per status."""

@@ -239,3 +239,22 @@ analytics_points = sa.Table(
     sa.Index("idx_analytics_points_dataset_index_ts", "dataset", "index1", "timestamp"),
     sa.Index("idx_analytics_points_dataset_ts", "dataset", "timestamp"),
 )
+
+exports = sa.Table(
+    "exports",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id", sa.String(64), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("artwork_id", sa.String(64), nullable=False),
+    sa.Column("job_id", sa.String(64), nullable=False),
+    sa.Column("format", sa.String(16), nullable=False),
+    sa.Column("object_key", sa.String(512), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=True),
+    sa.Column("sha256", sa.String(64), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime, nullable=True),
+    sa.Index("idx_exports_user_created", "user_id", "created_at"),
+    sa.Index("idx_exports_job", "job_id"),
+)

@@ -109,6 +109,9 @@ def _translate_client_error(code: str, status: int, what: str) -> AsciihubError:
     if code in ("NoSuchKey", "NotFound", "404"):
         message = f"{what}: no such object"
         return NotFound(message)
+    if code == "NoSuchUpload":
+        message = f"{what}: no such multipart upload (finished or aborted)"
+        return NotFound(message)
     if code in ("PreconditionFailed", "ConditionalRequestConflict") or status == 412:
         message = f"{what}: the object changed (precondition failed); read it again and retry"
         return PreconditionFailed(message)

@@ -11,7 +11,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from asciihub.errors import Unavailable
+from asciihub.errors import NotFound, Unavailable
 from asciihub.storage.objects._s3_codec import put_params, s3_errors
 from asciihub.storage.objects.options import normalize_etag
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectInfo
@@ -88,5 +88,5 @@ class MultipartUpload:
                 await self._client.abort_multipart_upload(
                     Bucket=self._bucket, Key=self._full, UploadId=self._id
                 )
-        except Unavailable:
+        except (Unavailable, NotFound):
             pass

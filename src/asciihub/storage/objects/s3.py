@@ -50,6 +50,8 @@ from asciihub.storage.objects.protocol import (
 MIN_PART_SIZE = 5 * 1024 * 1024
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
 _OPTIMISTIC_ATTEMPTS = 4
+STALE_UPLOAD_AGE = 7 * 24 * 3600.0
+"""Unfinished multipart uploads older than this are aborted by :meth:`S3ObjectStore.sweep`."""
 
 
 @functools.cache
@@ -401,6 +403,34 @@ class S3ObjectStore:
             cursor=str(response["NextContinuationToken"]) if truncated else None,
             delimited_prefixes=prefixes,
         )
+
+    async def sweep(self, *, older_than: float = STALE_UPLOAD_AGE) -> int:
+        """Abort multipart uploads under the prefix started ``older_than`` seconds ago.
+
+        An upload a crashed process left open is invisible but keeps its parts stored
+        (R2 expires it after 7 days); returns how many were aborted.
+        """
+        cutoff = datetime.now(UTC).timestamp() - older_than
+        params: dict[str, Any] = {"Bucket": self._bucket, "Prefix": self._prefix}
+        aborted = 0
+        while True:
+            with s3_errors("listing unfinished uploads"):
+                response = await self._client.list_multipart_uploads(**params)
+            for upload in response.get("Uploads") or []:
+                if upload["Initiated"].timestamp() >= cutoff:
+                    continue
+                try:
+                    with s3_errors(f"aborting an unfinished upload of {upload['Key']!r}"):
+                        await self._client.abort_multipart_upload(
+                            Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+                except NotFound:
+                    continue  # finished or aborted meanwhile
+                aborted += 1
+            if not response.get("IsTruncated"):
+                return aborted
+            params["KeyMarker"] = response["NextKeyMarker"]
+            params["UploadIdMarker"] = response["NextUploadIdMarker"]
 
     async def presign_get(self, key: str, *, expires_in: int) -> str | None:
         """A SigV4 presigned GET URL valid for ``expires_in`` seconds (1 s to 7 days)."""

@@ -1,0 +1,107 @@
+"""OpenAPI entries of the export routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asciihub.api.openapi_accounts import SECURITY
+from asciihub.render.exports import EXPORT_FORMATS
+
+_STRING = {"type": "string"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERROR = _json(_ref("Error"), 'An error: {"error": {"code", "message"}}')
+_ERRORS = {str(status): _ERROR for status in (400, 401, 403, 404, 409, 413, 415, 429, 503)}
+_FORMATS = list(EXPORT_FORMATS)
+_EXPORT_ID = {"name": "export_id", "in": "path", "required": True, "schema": _STRING}
+
+EXPORT_SCHEMAS: dict[str, Any] = {
+    "ExportRequest": {
+        "type": "object",
+        "required": ["format"],
+        "additionalProperties": False,
+        "properties": {"format": {"type": "string", "enum": _FORMATS}},
+    },
+    "ExportAccepted": {
+        "type": "object",
+        "required": ["job_id", "export_id"],
+        "properties": {"job_id": _STRING, "export_id": _STRING},
+    },
+    "Export": {
+        "type": "object",
+        "required": ["id", "artwork_id", "format", "job_id", "status", "progress", "created_at"],
+        "properties": {
+            "id": _STRING,
+            "artwork_id": _STRING,
+            "format": {"type": "string", "enum": _FORMATS},
+            "job_id": _STRING,
+            "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+            "progress": {"type": "number", "minimum": 0, "maximum": 1},
+            "size": {"type": "integer", "description": "Bytes of the file, once stored."},
+            "sha256": {"type": "string", "description": "Hex SHA-256 of the file."},
+            "download_url": {"type": "string", "format": "uri"},
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": _STRING, "message": _STRING},
+            },
+            "created_at": {"type": "string", "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+}
+
+
+def export_paths() -> dict[str, Any]:
+    """The paths of the export routes."""
+    files = {
+        item.media_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+        for item in EXPORT_FORMATS.values()
+    }
+    return {
+        "/api/artworks/{artwork_id}/exports": {
+            "post": {
+                "summary": "Export an artwork you may view to a file (a background job)",
+                "security": SECURITY,
+                "parameters": [
+                    {"name": "artwork_id", "in": "path", "required": True, "schema": _STRING}
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("ExportRequest")}},
+                },
+                "responses": {
+                    "202": _json(_ref("ExportAccepted"), "Queued; poll GET /api/exports/{id}"),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/api/exports/{export_id}": {
+            "get": {
+                "summary": "An export's status and download URL (the requester only)",
+                "security": SECURITY,
+                "parameters": [_EXPORT_ID],
+                "responses": {"200": _json(_ref("Export"), "The export"), **_ERRORS},
+            }
+        },
+        "/api/exports/{export_id}/download": {
+            "get": {
+                "summary": "The exported file, as an attachment (the requester only)",
+                "security": SECURITY,
+                "parameters": [_EXPORT_ID],
+                "responses": {
+                    "200": {"description": "The file", "content": files},
+                    "302": {"description": "A presigned URL of the file (S3, R2)"},
+                    **_ERRORS,
+                },
+            }
+        },
+    }

@@ -1,0 +1,96 @@
+"""Export rows in SQL: which user asked for which artwork in which format, and the result.
+
+A row is written when the export is requested (with its job), and finished once its
+object exists: ``size``, ``sha256`` and ``finished_at`` are set together. The job row
+carries the status; the export row says where the file is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from asciihub.storage.metadata.database import Database
+from asciihub.storage.metadata.tables import exports
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One requested export."""
+
+    id: str
+    user_id: str
+    artwork_id: str
+    job_id: str
+    format: str
+    object_key: str
+    created_at: datetime
+    size: int | None = None
+    sha256: str | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def is_finished(self) -> bool:
+        """True once the object is stored."""
+        return self.finished_at is not None
+
+
+def _export(row: Any) -> ExportRow:
+    return ExportRow(
+        id=row["id"],
+        user_id=row["user_id"],
+        artwork_id=row["artwork_id"],
+        job_id=row["job_id"],
+        format=row["format"],
+        object_key=row["object_key"],
+        created_at=row["created_at"],
+        size=int(row["size"]) if row["size"] is not None else None,
+        sha256=row["sha256"],
+        finished_at=row["finished_at"],
+    )
+
+
+class SqlExportRepository:
+    """Export rows on SQLAlchemy Core."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def insert(self, row: ExportRow) -> None:
+        """Insert a new, unfinished export."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                sa.insert(exports).values(
+                    id=row.id,
+                    user_id=row.user_id,
+                    artwork_id=row.artwork_id,
+                    job_id=row.job_id,
+                    format=row.format,
+                    object_key=row.object_key,
+                    created_at=row.created_at,
+                )
+            )
+
+    async def delete(self, export_id: str) -> None:
+        """Remove an export whose job was never accepted."""
+        async with self.db.write() as conn:
+            await conn.execute(sa.delete(exports).where(exports.c.id == export_id))
+
+    async def get(self, export_id: str) -> ExportRow | None:
+        """The export, or None."""
+        query = sa.select(exports).where(exports.c.id == export_id)
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return _export(row) if row is not None else None
+
+    async def finish(self, export_id: str, *, size: int, sha256: str, now: datetime) -> None:
+        """Record the stored object's size and digest (again, on a redelivery)."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                sa.update(exports)
+                .where(exports.c.id == export_id)
+                .values(size=size, sha256=sha256, finished_at=now)
+            )
