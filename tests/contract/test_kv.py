@@ -366,6 +366,55 @@ async def test_sqlite_purge_removes_expired_rows(tmp_path: pytest.TempPathFactor
     await store.close()
 
 
+async def test_sqlite_read_copy_never_serves_another_writers_old_value(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    """Reads come from an in-process copy; any other connection's commit voids it."""
+    import subprocess
+    import sys
+
+    url = f"sqlite://{tmp_path}/kv.sqlite3"
+    reader, writer = await open_kv_store(url), await open_kv_store(url)
+    await writer.put("ascii:a", b"one", metadata={"v": 1})
+    for _ in range(3):  # the second and third reads come from the copy
+        assert await reader.get_with_metadata("ascii:a") == (b"one", {"v": 1})
+    await writer.put("ascii:a", b"two", metadata={"v": 2})
+    assert await reader.get_with_metadata("ascii:a") == (b"two", {"v": 2})
+    await writer.delete("ascii:a")
+    assert await reader.get("ascii:a") is None
+    await reader.put("ascii:b", b"mine")
+    assert await reader.get("ascii:b") == b"mine"
+    await reader.put("ascii:b", b"mine again")  # its own write drops its own copy
+    assert await reader.get("ascii:b") == b"mine again"
+    script = (
+        "import asyncio, sys\n"
+        "from asciihub.storage.kv import open_kv_store\n"
+        "async def main():\n"
+        "    store = await open_kv_store(sys.argv[1])\n"
+        "    await store.put('ascii:b', b'from another process')\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, url], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert await reader.get("ascii:b") == b"from another process"
+    await reader.close()
+    await writer.close()
+
+
+async def test_sqlite_read_copy_honours_expiry(tmp_path: pytest.TempPathFactory) -> None:
+    from asciihub.storage.kv.sqlite import SqliteKVStore
+
+    now = [float(NOW)]
+    store = SqliteKVStore(f"{tmp_path}/kv.sqlite3", clock=lambda: now[0])
+    await store.put("session:s", b"v", ttl=60)
+    assert await store.get("session:s") == b"v"
+    assert await store.get("session:s") == b"v"  # from the copy
+    now[0] += 61
+    assert await store.get("session:s") is None
+    await store.close()
+
+
 async def test_unreachable_redis_is_unavailable() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -13,6 +13,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from asciihub.errors import InvalidInput, TooLarge
 
 MAX_KEY_BYTES = 512
@@ -86,8 +88,13 @@ def encode_metadata(metadata: Any) -> str | None:
 
 
 def decode_metadata(text: str | bytes | None) -> Any:
-    """The metadata stored by :func:`encode_metadata`."""
-    return None if text is None else json.loads(text)
+    """The metadata stored by :func:`encode_metadata` (orjson; json for what it refuses)."""
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # e.g. an integer wider than 64 bits
+        return json.loads(text)
 
 
 def expiry_of(ttl: int | None, expiration: int | None, now: float) -> int | None:

@@ -1,7 +1,11 @@
 """The embedded KV store: one SQLite file in WAL mode, used inline on the event loop.
 
-``get`` is the platform's hot read path (every cached artwork GET), so it runs one
-cached prepared ``SELECT`` on the loop thread: no thread hop, no driver wrapper. Writes
+``get`` is the platform's hot read path (every cached artwork GET), so it runs on the
+loop thread (no thread hop, no driver wrapper) and answers from a small in-process
+copy of recently read entries while ``PRAGMA data_version`` says no other connection
+(another process, another store) has committed since they were read; this store's
+own writes drop the keys they touch. Nothing stale is ever served: a commit anywhere
+else empties the copy before the next read, and expiry is checked on every hit. Writes
 also run inline; the connection never waits on a lock (``busy_timeout = 0``): a write
 that finds the database locked by another process yields to the loop and retries
 with back-off until a deadline, then raises ``Unavailable``. Expired rows are filtered
@@ -44,8 +48,9 @@ CREATE TABLE IF NOT EXISTS kv (
 CREATE INDEX IF NOT EXISTS kv_expiration ON kv (expiration) WHERE expiration IS NOT NULL;
 """
 _LIVE = "(expiration IS NULL OR expiration > ?)"
-_GET = f"SELECT value FROM kv WHERE key = ? AND {_LIVE}"
-_GET_META = f"SELECT value, metadata FROM kv WHERE key = ? AND {_LIVE}"
+_GET_META = f"SELECT value, metadata, expiration FROM kv WHERE key = ? AND {_LIVE}"
+_MEMO_BYTES = 16 * 1024 * 1024  # values kept in the in-process read copy, in all
+_MEMO_VALUE_BYTES = 256 * 1024  # larger values are always read from the file
 _PUT = "INSERT OR REPLACE INTO kv (key, value, expiration, metadata) VALUES (?, ?, ?, ?)"
 _DELETE = "DELETE FROM kv WHERE key = ?"
 _INCR = """
@@ -100,26 +105,67 @@ class SqliteKVStore:
         conn.executescript(_SCHEMA)
         conn.execute("PRAGMA busy_timeout = 0")
         self._conn = conn
+        # key -> (value, metadata JSON, expiration): valid while data_version holds.
+        self._memo: dict[str, tuple[bytes, str | None, int | None]] = {}
+        self._memo_version: int | None = None
+        self._memo_bytes = 0
 
     # --- reads (inline) ------------------------------------------------------------
 
     async def get(self, key: str) -> bytes | None:
         """The value, or None when missing or expired."""
-        validate_key(key)
-        try:
-            row = self._conn.execute(_GET, (key, self._clock())).fetchone()
-        except sqlite3.OperationalError as exc:
-            rows = await self._retry(exc, _GET, (key, self._clock()))
-            row = rows[0] if rows else None
-        return None if row is None else bytes(row[0])
+        value, _ = await self._read(key)
+        return value
 
     async def get_with_metadata(self, key: str) -> tuple[bytes | None, JsonValue | None]:
         """The value and its metadata, read together (both None when missing)."""
+        value, metadata = await self._read(key)
+        if value is None:
+            return None, None
+        return value, decode_metadata(metadata)
+
+    async def _read(self, key: str) -> tuple[bytes | None, str | None]:
         validate_key(key)
-        rows = await self._run(_GET_META, (key, self._clock()))
+        now = self._clock()
+        if self._memo_valid():
+            held = self._memo.get(key)
+            if held is not None and (held[2] is None or held[2] > now):
+                return held[0], held[1]
+        rows = await self._run(_GET_META, (key, now))
         if not rows:
             return None, None
-        return bytes(rows[0][0]), decode_metadata(rows[0][1])
+        value, metadata, expiration = bytes(rows[0][0]), rows[0][1], rows[0][2]
+        if len(value) <= _MEMO_VALUE_BYTES:
+            self._remember(key, (value, metadata, expiration))
+        return value, metadata
+
+    def _remember(self, key: str, entry: tuple[bytes, str | None, int | None]) -> None:
+        old = self._memo.pop(key, None)
+        if old is not None:
+            self._memo_bytes -= len(old[0])
+        while self._memo and self._memo_bytes + len(entry[0]) > _MEMO_BYTES:
+            oldest = next(iter(self._memo))
+            self._memo_bytes -= len(self._memo.pop(oldest)[0])
+        self._memo[key] = entry
+        self._memo_bytes += len(entry[0])
+
+    def _forget(self, key: str) -> None:
+        old = self._memo.pop(key, None)
+        if old is not None:
+            self._memo_bytes -= len(old[0])
+
+    def _memo_valid(self) -> bool:
+        """Empty the read copy if another connection committed since it was filled."""
+        try:
+            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:
+            version = None
+        if version is None or version != self._memo_version:
+            self._memo.clear()
+            self._memo_bytes = 0
+            self._memo_version = version
+            return False
+        return True
 
     async def get_many(self, keys: Sequence[str]) -> dict[str, bytes | None]:
         """Up to 100 keys in one query; missing or expired ones map to None."""
@@ -176,12 +222,12 @@ class SqliteKVStore:
         validate_key(key)
         data = encode_value(value)
         expiry = expiry_of(ttl, expiration, self._clock())
-        await self._write(_PUT, (key, data, expiry, encode_metadata(metadata)))
+        await self._write_key(key, _PUT, (key, data, expiry, encode_metadata(metadata)))
 
     async def delete(self, key: str) -> None:
         """Remove ``key``; a missing key is not an error."""
         validate_key(key)
-        await self._write(_DELETE, (key,))
+        await self._write_key(key, _DELETE, (key,))
 
     async def incr(self, key: str, amount: int = 1, *, ttl: int | None = None) -> int:
         """Add ``amount`` in one UPSERT; ``ttl`` applies when the counter is (re)created."""
@@ -195,7 +241,7 @@ class SqliteKVStore:
             "now": now,
             "amount": amount,
         }
-        rows = await self._write(_INCR, params)
+        rows = await self._write_key(key, _INCR, params)
         if not rows:
             message = f"KV key {key!r} holds a value that is not an integer; incr needs one"
             raise InvalidInput(message, code="not_a_counter")
@@ -206,6 +252,15 @@ class SqliteKVStore:
         before = self._conn.total_changes
         await self._run(_PURGE, (self._clock(), self._purge_batch))
         return self._conn.total_changes - before
+
+    async def _write_key(self, key: str, sql: str, params: Any) -> _Rows:
+        # Dropped before and after: a read while the write waits for a lock must not
+        # keep the old value (this connection's own commits leave data_version alone).
+        self._forget(key)
+        try:
+            return await self._write(sql, params)
+        finally:
+            self._forget(key)
 
     async def _write(self, sql: str, params: Any) -> _Rows:
         rows = await self._run(sql, params)

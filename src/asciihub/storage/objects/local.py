@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -40,7 +41,9 @@ import secrets
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from asciihub.errors import InvalidInput, Unavailable
 from asciihub.storage.objects._files import (
@@ -84,6 +87,8 @@ from asciihub.storage.objects.protocol import (
 INLINE_READ_BYTES = 64 * 1024
 """Reads up to this size run on the event loop; larger ones go to a worker thread."""
 STREAM_BUFFER_BYTES = 1024 * 1024
+STREAM_THREADS = 2  # threads that write streamed puts (see put_stream)
+T = TypeVar("T")
 TEMP_MAX_AGE = 7 * 24 * 3600.0
 _SWEEP_BATCH = 500
 
@@ -126,6 +131,7 @@ class LocalObjectStore:
         self._clock = clock
         self._view = KeyView(self.root)
         self._mark = OpenMark(own / "live", self._tmp)
+        self._stream_pool: ThreadPoolExecutor | None = None
         self._repair_after_unclosed(own / "live")
 
     # --- writes ------------------------------------------------------------------
@@ -183,20 +189,30 @@ class LocalObjectStore:
         validate_key(key)
         custom = validate_custom_metadata(custom_metadata)
         http = _http_json(http_metadata)
-        temp = await asyncio.to_thread(TempFile, self._tmp)
+        # Streams (uploads, large objects) write and fsync on their own few threads, so
+        # a burst of them never queues small reads and writes behind megabytes of I/O.
+        temp = await self._streaming(TempFile, self._tmp)
         try:
             buffer = bytearray()
             async for chunk in chunks:
                 buffer += chunk
                 if len(buffer) >= STREAM_BUFFER_BYTES:
-                    await asyncio.to_thread(temp.write, bytes(buffer))
+                    await self._streaming(temp.write, bytes(buffer))
                     buffer.clear()
             if buffer:
-                await asyncio.to_thread(temp.write, bytes(buffer))
+                await self._streaming(temp.write, bytes(buffer))
         except BaseException:
             await asyncio.to_thread(temp.discard)
             raise
-        return await asyncio.to_thread(self._commit, key, temp, http, custom, PutConditions(), None)
+        return await self._streaming(self._commit, key, temp, http, custom, PutConditions(), None)
+
+    async def _streaming(self, function: Callable[..., T], *args: Any) -> T:
+        if self._stream_pool is None:
+            self._stream_pool = ThreadPoolExecutor(
+                max_workers=STREAM_THREADS, thread_name_prefix="objects-stream"
+            )
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._stream_pool, functools.partial(function, *args))
 
     def _commit(
         self,
@@ -455,5 +471,8 @@ class LocalObjectStore:
 
     async def close(self) -> None:
         """Close the index and drop this store's open mark."""
+        if self._stream_pool is not None:
+            self._stream_pool.shutdown(wait=True)
+            self._stream_pool = None
         self._index.close()
         self._mark.close()
