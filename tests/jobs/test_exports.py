@@ -6,9 +6,6 @@ import asyncio
 import base64
 import io
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +15,7 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.cli.test_artworks_cli import cli
 from tests.jobs.conftest import eventually, fast, open_client
 from tests.users import PASSWORD, new_handle, signup
 
@@ -307,17 +305,6 @@ async def test_a_limit_crossed_after_the_request_fails_the_job(embedded_settings
     assert status["error"]["code"] == "export_too_large"
     assert "export_max_pixels" in status["error"]["message"]
     assert "download_url" not in status
-
-
-def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ASCIIHUB_DATA_DIR": str(data_dir)}
-    return subprocess.run(
-        [sys.executable, "-m", "asciihub", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
 
 
 def test_cli_export_writes_a_file(data_dir: Path, tmp_path: Path) -> None:
