@@ -89,3 +89,40 @@ async def test_user_artworks(client: Any) -> None:
     assert [item["id"] for item in public] == [mine[0]["id"]]
     missing = await client.get("/api/users/nobody/artworks")
     assert missing.status_code == 404
+
+
+async def test_a_missing_page_is_built_once_for_concurrent_requests(services: Any) -> None:
+    """Twenty requests for a page not cached yet run one query; all get the same page."""
+    import asyncio
+
+    import orjson
+
+    from asciihub.services.gallery import PageQuery
+    from asciihub.services.principals import LOCAL
+
+    for index in range(3):
+        art = {"title": f"art {index}", "visibility": "public", "frames": [{"text": "x"}]}
+        await services.artworks.create(LOCAL, art)
+    repo = services.gallery.artworks
+    queries = 0
+    real_page = repo.page
+
+    async def counted_page(*args: Any, **kwargs: Any) -> Any:
+        nonlocal queries
+        queries += 1
+        return await real_page(*args, **kwargs)
+
+    repo.page = counted_page
+    try:
+        bodies = await asyncio.gather(
+            *(services.gallery.public_page(PageQuery(limit=10)) for _ in range(20))
+        )
+    finally:
+        del repo.page
+    assert queries == 1
+    assert len(set(bodies)) == 1
+    assert [item["title"] for item in orjson.loads(bodies[0])["items"]] == [
+        "art 2",
+        "art 1",
+        "art 0",
+    ]

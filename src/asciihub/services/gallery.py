@@ -3,11 +3,14 @@
 Gallery pages are cached in KV for a few seconds under a *generation* number. Every
 change that touches a public artwork bumps the generation, so no reader is served a
 page cached before the change: a deleted or hidden artwork vanishes from the next
-request on, not after the TTL.
+request on, not after the TTL. When a page is missing, one build per page runs in a
+process and every request for it meanwhile waits for that build (no stampede of
+identical queries after each change).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +108,7 @@ class GalleryService:
         self.artworks = artworks
         self.users = users
         self.cache = cache
+        self._building: dict[str, asyncio.Task[bytes]] = {}
 
     async def _page(self, where: ListFilter, page: PageQuery) -> dict[str, Any]:
         after = decode_cursor(page.cursor, page.sort) if page.cursor else None
@@ -126,10 +130,25 @@ class GalleryService:
         cached = await self.cache.get(key)
         if cached is not None:
             return cached
+        build = self._building.get(key)
+        if build is None:
+            # A task of its own: a requester that goes away does not cancel the others.
+            build = asyncio.create_task(self._build(key, page))
+            self._building[key] = build
+            build.add_done_callback(lambda done: self._built(key, done))
+        return await asyncio.shield(build)
+
+    async def _build(self, key: str, page: PageQuery) -> bytes:
         where = ListFilter(visibilities=("public",), query=page.query, tag=page.tag, sort=page.sort)
         body = orjson.dumps(await self._page(where, page))
         await self.cache.put(key, body)
         return body
+
+    def _built(self, key: str, done: asyncio.Task[bytes]) -> None:
+        if self._building.get(key) is done:
+            del self._building[key]
+        if not done.cancelled():
+            done.exception()  # retrieved here too, in case every requester went away
 
     async def user_page(self, principal: Principal, handle: str, page: PageQuery) -> dict[str, Any]:
         """One user's artworks: all of them for the user, public ones for others."""
