@@ -35,12 +35,11 @@ from asciihub.errors import (
     Forbidden,
     NotFound,
     PreconditionFailed,
-    Unauthenticated,
 )
 from asciihub.services.artwork_input import InputLimits, parse_create, parse_patch
 from asciihub.services.gallery import GalleryCache
 from asciihub.services.ids import is_valid_id, new_id
-from asciihub.services.principals import Principal, ShareGrant
+from asciihub.services.principals import Principal, ShareGrant, writer_id
 from asciihub.services.serialize import artwork_etag, artwork_json
 from asciihub.storage.kv.protocol import KVStore
 from asciihub.storage.metadata.protocol import (
@@ -141,7 +140,7 @@ class ArtworkService:
         ``artwork_id`` (background jobs) fixes the id so that a job run twice makes
         one artwork: a second insert raises Conflict and leaves the first one intact.
         """
-        user_id = _writer(principal)
+        user_id = writer_id(principal, "make changes")
         data = parse_create(payload, self.limits)
         assert data.document is not None
         assert data.visibility is not None
@@ -355,7 +354,7 @@ class ArtworkService:
         return row
 
     async def _owned_row(self, principal: Principal, artwork_id: str) -> ArtworkRow:
-        user_id = _writer(principal)
+        user_id = writer_id(principal, "make changes")
         row = await self.artworks.get(artwork_id) if is_valid_id(artwork_id) else None
         if row is None or not can_view(principal, row.user_id, row.visibility):
             raise not_found()
@@ -405,13 +404,3 @@ class ArtworkService:
             sha256=digest,
             size=len(body),
         )
-
-
-def _writer(principal: Principal) -> str:
-    if principal.user_id is None:
-        message = "log in or send an API token to make changes"
-        raise Unauthenticated(message)
-    if not principal.can_write():
-        message = "this token may only read; it needs the write scope"
-        raise Forbidden(message, code="insufficient_scope")
-    return principal.user_id

@@ -24,11 +24,9 @@ from asciihub.engine.document import ArtworkDocument
 from asciihub.errors import (
     AsciihubError,
     Conflict,
-    Forbidden,
     InvalidInput,
     NotFound,
     TooLarge,
-    Unauthenticated,
 )
 from asciihub.render.exports import (
     EXPORT_FORMATS,
@@ -39,8 +37,8 @@ from asciihub.render.exports import (
 )
 from asciihub.services.artworks import ArtworkService, can_view
 from asciihub.services.ids import is_valid_id, new_id
-from asciihub.services.jobs import JobService
-from asciihub.services.principals import Principal
+from asciihub.services.jobs import JobService, check_fields
+from asciihub.services.principals import Principal, writer_id
 from asciihub.storage.metadata.exports import ExportRow, SqlExportRepository
 from asciihub.storage.metadata.protocol import ArtworkRow
 from asciihub.storage.objects.protocol import HttpMetadata
@@ -48,6 +46,7 @@ from asciihub.storage.objects.protocol import HttpMetadata
 log = logging.getLogger(__name__)
 
 EXPORT_PREFIX = "exports/"
+_FIELDS = frozenset({"format"})
 LINK_TTL = 900
 """Seconds a presigned download link lives."""
 
@@ -128,30 +127,6 @@ def render_document(
     return render_export(document, fmt.name, options)
 
 
-def _writer(principal: Principal) -> str:
-    if principal.user_id is None:
-        message = "log in or send an API token to export artworks"
-        raise Unauthenticated(message)
-    if not principal.can_write():
-        message = "this token may only read; it needs the write scope"
-        raise Forbidden(message, code="insufficient_scope")
-    return principal.user_id
-
-
-def _format_field(payload: Any) -> Any:
-    if not isinstance(payload, dict):
-        message = 'send a JSON object: {"format": "png"}'
-        raise InvalidInput(message)
-    unknown = sorted(set(payload) - {"format"})
-    if unknown:
-        message = f"unknown fields: {', '.join(unknown)}; allowed: format"
-        raise InvalidInput(message, code="unknown_field")
-    if "format" not in payload:
-        message = "missing fields: format"
-        raise InvalidInput(message, code="missing_field")
-    return payload["format"]
-
-
 class ExportService:
     """Requesting, producing, reading and downloading exports."""
 
@@ -182,8 +157,8 @@ class ExportService:
     # --- requesting ----------------------------------------------------------------
     async def request(self, principal: Principal, artwork_id: str, payload: Any) -> dict[str, str]:
         """Queue an export of an artwork the caller may view; ``{"job_id", "export_id"}``."""
-        user_id = _writer(principal)
-        fmt = export_format(_format_field(payload))
+        user_id = writer_id(principal, "export artworks")
+        fmt = export_format(check_fields(payload, _FIELDS, _FIELDS)["format"])
         artwork = await self.artworks.row_for(principal, artwork_id)
         check_limits(fmt, artwork.width, artwork.height, artwork.frame_count, self.limits)
         export_id, job_id = new_id(), new_id()

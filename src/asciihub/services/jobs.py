@@ -24,7 +24,7 @@ from typing import Any
 from asciihub.errors import AsciihubError, InvalidInput, NotFound, TooLarge, Unavailable
 from asciihub.queue import JobQueue
 from asciihub.services.ids import is_valid_id, new_id
-from asciihub.services.principals import Principal
+from asciihub.services.principals import Principal, writer_id
 from asciihub.services.upload_sniff import sniff_media
 from asciihub.storage.metadata.jobs import JobRow, SqlJobRepository
 from asciihub.storage.metadata.protocol import ArtworkRepository
@@ -96,7 +96,8 @@ def job_json(job: JobRow) -> dict[str, Any]:
     return body
 
 
-def _fields(payload: Any, allowed: frozenset[str], required: frozenset[str]) -> dict[str, Any]:
+def check_fields(payload: Any, allowed: frozenset[str], required: frozenset[str]) -> dict[str, Any]:
+    """``payload`` as a JSON object with only ``allowed`` keys and every ``required`` one."""
     if not isinstance(payload, dict):
         message = f"send a JSON object with {', '.join(sorted(required))}"
         raise InvalidInput(message)
@@ -158,7 +159,7 @@ class JobService:
     def parse_generation(self, payload: Any) -> dict[str, Any]:
         """Checked parameters of a generation request (InvalidInput / TooLarge if not)."""
         limits = self.limits
-        body = _fields(payload, GENERATE_FIELDS, frozenset({"prompt"}))
+        body = check_fields(payload, GENERATE_FIELDS, frozenset({"prompt"}))
         prompt = body["prompt"]
         if not isinstance(prompt, str) or not prompt.strip():
             message = "prompt must be a non-empty string"
@@ -213,11 +214,11 @@ class JobService:
 
     async def submit_generation(self, principal: Principal, payload: Any) -> dict[str, Any]:
         """Queue a generation job for ``principal``; ``{"job_id"}``."""
-        user_id = _writer(principal)
+        user_id = writer_id(principal, "start jobs")
         params = self.parse_generation(payload)
         if principal.token_id:
             params["token_id"] = principal.token_id
-        return await self._submit(user_id, "generation", params)
+        return await self.submit(user_id, "generation", params)
 
     async def submit_conversion(
         self,
@@ -228,7 +229,7 @@ class JobService:
         filename: str = "",
     ) -> dict[str, Any]:
         """Store an upload at ``media/{user_id}/{media_id}``, then queue its conversion."""
-        user_id = _writer(principal)
+        user_id = writer_id(principal, "start jobs")
         params = self.parse_conversion(options)
         media_id = new_id()
         key = media_key(user_id, media_id)
@@ -268,7 +269,7 @@ class JobService:
         if principal.token_id:
             params["token_id"] = principal.token_id
         try:
-            return await self._submit(user_id, "conversion", params)
+            return await self.submit(user_id, "conversion", params)
         except AsciihubError:
             await self.objects.delete(key)
             raise
@@ -277,11 +278,6 @@ class JobService:
         self, user_id: str, kind: str, params: dict[str, Any], *, job_id: str | None = None
     ) -> dict[str, Any]:
         """Queue a job of ``kind`` (a key of JOB_QUEUES) with checked ``params``."""
-        return await self._submit(user_id, kind, params, job_id=job_id)
-
-    async def _submit(
-        self, user_id: str, kind: str, params: dict[str, Any], *, job_id: str | None = None
-    ) -> dict[str, Any]:
         now = self.clock()
         job = JobRow(
             id=job_id or new_id(),
@@ -440,15 +436,3 @@ async def _peek(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIt
 def _upload_too_large(limit: int) -> TooLarge:
     message = f"the upload is larger than {limit} bytes (setting upload_max_bytes)"
     return TooLarge(message, code="upload_too_large")
-
-
-def _writer(principal: Principal) -> str:
-    from asciihub.errors import Forbidden, Unauthenticated
-
-    if principal.user_id is None:
-        message = "log in or send an API token to start jobs"
-        raise Unauthenticated(message)
-    if not principal.can_write():
-        message = "this token may only read; it needs the write scope"
-        raise Forbidden(message, code="insufficient_scope")
-    return principal.user_id

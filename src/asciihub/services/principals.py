@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from asciihub.errors import Forbidden, Unauthenticated
+
 LOCAL_USER_ID = "local"
 
 
@@ -47,3 +49,14 @@ class ShareGrant:
         if self.artwork_id != artwork_id:
             return False
         return permission == "view" or self.permission == "edit"
+
+
+def writer_id(principal: Principal, doing: str) -> str:
+    """The user id of a principal allowed to write; 401 or 403 naming ``doing`` if not."""
+    if principal.user_id is None:
+        message = f"log in or send an API token to {doing}"
+        raise Unauthenticated(message)
+    if not principal.can_write():
+        message = "this token may only read; it needs the write scope"
+        raise Forbidden(message, code="insufficient_scope")
+    return principal.user_id

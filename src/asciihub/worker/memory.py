@@ -43,7 +43,7 @@ def limit_address_space(megabytes: int) -> None:
     log.info("event=worker_memory_limit mib=%d", megabytes)
 
 
-def exit_on_memory_error(
+def end_process_on_memory_error(
     handler: Callable[[T], Awaitable[None]], queue_name: str
 ) -> Callable[[T], Awaitable[None]]:
     """``handler``, ending the process when it runs out of memory."""

@@ -23,7 +23,7 @@ from asciihub.queue import Consumer, ConsumerOptions, RetryPolicy, parse_queue_n
 from asciihub.services.periodic import run_every
 from asciihub.settings import Settings
 from asciihub.worker.dispatch import JOB_QUEUES, QUEUE_KINDS, handler_for
-from asciihub.worker.memory import exit_on_memory_error as guard_memory
+from asciihub.worker.memory import end_process_on_memory_error
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class WorkerRuntime:
         for name in self.queues:
             handler = handler_for(services, name)
             if exit_on_memory_error:
-                handler = guard_memory(handler, name)
+                handler = end_process_on_memory_error(handler, name)
             options = consumer_options(settings, name, concurrency)
             self.consumers.append(Consumer(services.background.queue, name, handler, options))
         self.sweep = sweep
