@@ -49,6 +49,14 @@ def test_ids_are_128_bit_and_unique() -> None:
     assert len(new_secret()) >= 43
 
 
+def test_ids_never_start_with_a_dash() -> None:
+    # A leading "-" makes a command line read the id as an option; about one random
+    # draw in 64 has one, so 5,000 ids without the rule would show it.
+    ids = [new_id() for _ in range(5000)]
+    assert not [i for i in ids if i.startswith("-")]
+    assert {i[0] for i in ids} >= {"_", "A", "z", "0"}
+
+
 def test_cursor_round_trip() -> None:
     row = _row()
     keyset = decode_cursor(encode_cursor(row, "popular"), "popular")

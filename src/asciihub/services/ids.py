@@ -14,8 +14,15 @@ _ID_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
 def new_id() -> str:
-    """A URL-safe id with 128 random bits (22 characters)."""
-    return secrets.token_urlsafe(ID_BYTES)
+    """A URL-safe id with about 128 random bits (22 characters).
+
+    An id never starts with ``-``: a command line would read it as an option
+    (``asciihub artworks show -5o…``), so such a draw (one in 64) is made again.
+    """
+    while True:
+        value = secrets.token_urlsafe(ID_BYTES)
+        if not value.startswith("-"):
+            return value
 
 
 def is_valid_id(value: str) -> bool:
