@@ -374,6 +374,7 @@ async def build_background(
             styles=tuple(STYLES),
         ),
         requeue_after=settings.jobs_requeue_after,
+        outage_patience=settings.jobs_outage_patience,
     )
     analytics = AnalyticsService(
         SqlAnalyticsRepository(db),

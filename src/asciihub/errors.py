@@ -121,6 +121,14 @@ class Unavailable(AsciihubError):
         self.retry_after = retry_after
 
 
+class DependencyDown(Unavailable):
+    """One of the deployment's own stores (database, KV, queue, objects) cannot be reached.
+
+    Unlike other 503s (an AI provider failing, a missing bucket), an outage of these
+    ends by itself, so background jobs wait it out (``jobs_outage_patience``).
+    """
+
+
 class ConfigError(AsciihubError):
     """A setting has a bad value; raised at start-up."""
 

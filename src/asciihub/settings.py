@@ -261,6 +261,13 @@ class Settings:
         "publishes its message again (so a lost queue message never loses a job).",
         low=1,
     )
+    jobs_outage_patience: float = _setting(
+        900.0,
+        "Seconds from its submission a job keeps waiting out a dependency outage: a job "
+        "whose deliveries all met PostgreSQL, Redis or the object store down is published "
+        "again by the sweeper until it is this old, then fails with code `unavailable`.",
+        low=0,
+    )
     jobs_sweep_interval: float = _setting(
         30.0,
         "Seconds between two runs of the jobs sweeper (re-publish, dead letters, expiry).",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +16,8 @@ from tests.stack import create_bucket, make_settings, new_bucket_name, reset_pos
 from tests.users import signup
 
 from asciihub.api.app import create_app
+from asciihub.services.jobs import OUTAGE_DEAD_CODE
+from asciihub.worker.runtime import WorkerRuntime
 
 pytestmark = [pytest.mark.integration]
 
@@ -46,6 +49,9 @@ async def outage_stack(
             redis_url=redis_url.replace(f":{rd.port}/", f":{redis_proxy.port}/"),
             s3_bucket=bucket,
             db_pool_timeout=2.0,
+            queue_max_retries=0,  # the first delivery of a job message is its last
+            queue_poll_interval=0.02,
+            rate_limits_enabled=False,
         )
         app = create_app(settings)
         async with app.starlette.router.lifespan_context(app.starlette):
@@ -103,3 +109,76 @@ def _assert_unavailable_health(response: httpx.Response) -> None:
     body = response.json()
     # Either the health report itself, or the error of a dependency the request needed.
     assert body.get("status") == "degraded" or body["error"]["code"]
+
+
+async def _poll(check: Any, what: str, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := await check()):
+        assert time.monotonic() < deadline, f"{what} not within {timeout:g} s"
+        await asyncio.sleep(0.05)
+    return found
+
+
+@pytest.mark.parametrize("dependency", ["postgres", "s3"])
+async def test_a_job_outlasts_an_outage_longer_than_its_retries(
+    outage_stack: Any, dependency: str
+) -> None:
+    """Every delivery meets the store down: the job waits, then is done once it is back."""
+    http, proxies = outage_stack
+    services = http._transport.app.starlette.state.services
+    queue, jobs = services.background.queue, services.background.jobs
+    await signup(http)
+    prompt = {"prompt": "rain", "frames": 3, "width": 20, "height": 6}
+    submitted = await http.post("/api/generate", json=prompt)
+    assert submitted.status_code == 202, submitted.text
+    job_id = submitted.json()["job_id"]
+
+    proxies[dependency].cut()
+    worker = WorkerRuntime(services, queues=["generation"], sweep=False)
+    running = asyncio.create_task(worker.run())
+    try:
+
+        async def dead_letter() -> Any:
+            return [d for d in await queue.dead_list("generation") if d.body["job_id"] == job_id]
+
+        # queue_max_retries is 0: without the outage rule this delivery would end the job.
+        [dead] = await _poll(dead_letter, "the outage dead letter")
+        assert dead.error_code == OUTAGE_DEAD_CODE
+
+        proxies[dependency].restore()
+        swept = await _poll(jobs.sweep, "a sweep after the outage")
+        assert swept["outage_redriven"] == 1 and swept["dead_failed"] == 0
+        assert await dead_letter() == []
+
+        async def finished() -> Any:
+            body = (await http.get(f"/api/jobs/{job_id}")).json()
+            return body if body["status"] in ("done", "failed") else None
+
+        job = await _poll(finished, "the job's end")
+        assert job["status"] == "done", job
+        assert (await http.get(f"/api/artworks/{job['artwork_id']}")).status_code == 200
+    finally:
+        worker.stop()
+        await running
+
+
+async def test_a_job_past_its_outage_patience_fails_unavailable(outage_stack: Any) -> None:
+    http, proxies = outage_stack
+    services = http._transport.app.starlette.state.services
+    queue, jobs = services.background.queue, services.background.jobs
+    jobs.outage_patience = 0.0
+    await signup(http)
+    prompt = {"prompt": "snow", "frames": 2, "width": 20, "height": 6}
+    job_id = (await http.post("/api/generate", json=prompt)).json()["job_id"]
+    proxies["s3"].cut()
+    worker = WorkerRuntime(services, queues=["generation"], sweep=False)
+    running = asyncio.create_task(worker.run())
+    try:
+        await _poll(lambda: queue.dead_list("generation"), "the outage dead letter")
+    finally:
+        worker.stop()
+        await running
+    swept = await jobs.sweep()
+    assert (swept["outage_redriven"], swept["dead_failed"]) == (0, 1)
+    job = (await http.get(f"/api/jobs/{job_id}")).json()
+    assert (job["status"], job["error"]["code"]) == ("failed", "unavailable")

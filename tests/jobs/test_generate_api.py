@@ -148,6 +148,26 @@ async def test_a_dead_job_ends_done_when_its_artwork_was_made(
         assert (job["status"], job["error"]["code"]) == ("failed", "worker_lost")
 
 
+async def test_a_job_dead_of_an_outage_is_sent_again_until_its_patience_ends(
+    idle_jobs_client: Any,
+) -> None:
+    from asciihub.services.jobs import OUTAGE_DEAD_CODE
+
+    client, services = idle_jobs_client, idle_jobs_client.services
+    queue, jobs = services.background.queue, services.background.jobs
+    job_id = (await client.post("/api/generate", json=PROMPT)).json()["job_id"]
+    for patience, redriven in ((3600.0, 1), (0.0, 0)):
+        jobs.outage_patience = patience
+        [message] = await queue.receive("generation", max_messages=10)
+        assert message.body["job_id"] == job_id
+        await queue.dead_letter([message.id], code=OUTAGE_DEAD_CODE, message="store down")
+        swept = await jobs.sweep()
+        assert (swept["outage_redriven"], swept["dead_failed"]) == (redriven, 1 - redriven)
+    job = (await client.get(f"/api/jobs/{job_id}")).json()
+    assert (job["status"], job["error"]["code"]) == ("failed", "unavailable")
+    assert len(await queue.dead_list("generation")) == 1  # the first was purged when sent again
+
+
 async def test_a_thumbnail_lost_with_its_worker_gets_one_more_round(idle_jobs_client: Any) -> None:
     client, services = idle_jobs_client, idle_jobs_client.services
     queue, jobs = services.background.queue, services.background.jobs

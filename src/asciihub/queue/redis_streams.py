@@ -27,7 +27,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
-from asciihub.errors import Unavailable
+from asciihub.errors import DependencyDown
 from asciihub.queue import _redis_scripts as scripts
 from asciihub.queue import keys
 from asciihub.queue._bodies import decode_body, encode_batch
@@ -54,7 +54,7 @@ def _redis_errors(action: str) -> Iterator[None]:
     except RedisError as exc:
         log.warning("event=queue_redis_error action=%s error=%r", action, str(exc))
         message = f"the Redis queue failed to {action}: {exc}"
-        raise Unavailable(message, code="queue_unavailable") from exc
+        raise DependencyDown(message, code="queue_unavailable") from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from asciihub.errors import ConfigError, Unavailable
+from asciihub.errors import ConfigError, DependencyDown
 from asciihub.queue._bodies import decode_body, encode_batch
 from asciihub.queue.keys import SQLITE_DEAD_TABLE as DEAD
 from asciihub.queue.keys import SQLITE_MESSAGES_TABLE as LIVE
@@ -157,20 +157,20 @@ class SqliteJobQueue:
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
             message = f"the queue file {self.path} is closed"
-            raise Unavailable(message, code="queue_closed")
+            raise DependencyDown(message, code="queue_closed")
         return self._conn
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
             message = f"the queue file {self.path} is closed"
-            raise Unavailable(message, code="queue_closed")
+            raise DependencyDown(message, code="queue_closed")
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._executor, fn, *args)
         except sqlite3.Error as exc:
             log.warning("event=queue_sqlite_error path=%s error=%r", self.path, str(exc))
             message = f"the queue database {self.path} failed: {exc}"
-            raise Unavailable(message, code="queue_unavailable") from exc
+            raise DependencyDown(message, code="queue_unavailable") from exc
 
     def _transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = self._db()

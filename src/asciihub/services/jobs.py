@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from asciihub.errors import AsciihubError, InvalidInput, NotFound, TooLarge, Unavailable
+from asciihub.errors import (
+    AsciihubError,
+    DependencyDown,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+)
 from asciihub.queue import JobQueue
 from asciihub.services.ids import is_valid_id, new_id
 from asciihub.services.principals import Principal, writer_id
@@ -41,6 +47,8 @@ JOB_QUEUES = {
     "conversion": CONVERSION_QUEUE,
     "export": EXPORT_QUEUE,
 }
+OUTAGE_DEAD_CODE = "dependency_unavailable"
+"""The dead-letter code of a job message whose every delivery met a dependency down."""
 ARTWORK_KINDS = ("generation", "conversion")
 """The job kinds that make an artwork (whose id :func:`artwork_id_for` derives)."""
 VISIBILITIES = ("private", "unlisted", "public")
@@ -145,6 +153,7 @@ class JobService:
         artworks: ArtworkRepository | None = None,
         limits: JobLimits | None = None,
         requeue_after: float = 600.0,
+        outage_patience: float = 900.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.repo = repo
@@ -153,6 +162,7 @@ class JobService:
         self.artworks = artworks
         self.limits = limits or JobLimits()
         self.requeue_after = requeue_after
+        self.outage_patience = outage_patience
         self.clock = clock
 
     # --- submitting ----------------------------------------------------------------
@@ -295,7 +305,7 @@ class JobService:
         except AsciihubError:
             await self.repo.delete(job.id)
             message = "the job queue is unavailable; the job was not accepted, try again shortly"
-            raise Unavailable(message, code="queue_unavailable") from None
+            raise DependencyDown(message, code="queue_unavailable") from None
         log.info("event=job_queued id=%s kind=%s user=%s", job.id, kind, user_id)
         return {"job_id": job.id}
 
@@ -346,8 +356,8 @@ class JobService:
 
     # --- the sweeper -----------------------------------------------------------------
     async def sweep(self) -> dict[str, int]:
-        """Fail jobs whose message is dead, then publish again jobs that stopped moving."""
-        failed = await self.reconcile_dead()
+        """Settle jobs whose message is dead, then publish again jobs that stopped moving."""
+        failed, outage_redriven = await self.reconcile_dead()
         redriven = await self.redrive_lost_thumbnails()
         now = self.clock()
         stale = await self.repo.stale(now - timedelta(seconds=self.requeue_after))
@@ -364,18 +374,22 @@ class JobService:
             log.warning("event=jobs_republished count=%d", len(published))
         return {
             "dead_failed": failed,
+            "outage_redriven": outage_redriven,
             "republished": len(published),
             "thumbnails_redriven": redriven,
         }
 
-    async def reconcile_dead(self) -> int:
+    async def reconcile_dead(self) -> tuple[int, int]:
         """Settle every active job whose message sits in a dead-letter queue.
 
         A job whose artwork exists was done by a delivery that died after making it
-        (the artwork id is derived from the job id), so it ends ``done``; any other
-        ends ``failed`` with the dead letter's code.
+        (the artwork id is derived from the job id), so it ends ``done``. A job whose
+        deliveries all met a dependency down (:data:`OUTAGE_DEAD_CODE`) is published
+        again while it is younger than ``outage_patience``, and its dead letter purged;
+        past that it fails ``unavailable``. Any other ends ``failed`` with the dead
+        letter's code. Returns (failed, published again).
         """
-        failed = 0
+        failed = redriven = 0
         for queue_name in JOB_QUEUES.values():
             for dead in await self.queue.dead_list(queue_name, limit=1000):
                 job_id = dead.body.get("job_id") if isinstance(dead.body, dict) else None
@@ -386,9 +400,27 @@ class JobService:
                     continue
                 if await self._finish_if_made(job):
                     continue
-                if await self.fail(job_id, dead.error_code, dead.error_message):
+                if dead.error_code == OUTAGE_DEAD_CODE:
+                    if await self._outlast_outage(job, queue_name, dead.id):
+                        redriven += 1
+                        continue
+                    code = "unavailable"
+                else:
+                    code = dead.error_code
+                if await self.fail(job_id, code, dead.error_message):
                     failed += 1
-        return failed
+        return failed, redriven
+
+    async def _outlast_outage(self, job: JobRow, queue_name: str, dead_id: str) -> bool:
+        """Publish ``job`` again after an outage, unless it is past its patience."""
+        age = (self.clock() - job.created_at).total_seconds()
+        if age >= self.outage_patience:
+            return False
+        await self.requeue(job.id)
+        await self.publish(job)  # sent before purged: a crash between repeats one, harmlessly
+        await self.queue.dead_purge(queue_name, [dead_id])
+        log.warning("event=job_outlasts_outage id=%s age_s=%.0f", job.id, age)
+        return True
 
     async def redrive_lost_thumbnails(self) -> int:
         """Send once more the thumbnail messages dead-lettered as ``worker_lost``.

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from asciihub.bootstrap import Services
 from asciihub.queue import BatchMessage, Handler, PermanentFailure, per_message
 from asciihub.worker import analytics, conversion, email, export, generation, thumbnail
+from asciihub.worker.jobrun import outage_outcome
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ def handler_for(services: Services, queue_name: str) -> Handler:
         if handler is None:
             text = f"no handler for message type {kind!r} on queue {queue_name}"
             raise PermanentFailure(text, code="unknown_message_type")
-        await handler(services, message)
+        if queue_name in JOB_QUEUES:
+            async with outage_outcome(services, message):
+                await handler(services, message)
+        else:
+            await handler(services, message)
 
     return per_message(handle_one)

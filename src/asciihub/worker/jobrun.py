@@ -6,7 +6,11 @@ Errors of a job become queue outcomes here, in one place:
   the message is dead-lettered (:class:`PermanentFailure`);
 * a dependency down or rate limiting (503, 429) or an unexpected exception: the job
   shows ``queued`` again and the message is retried (:class:`RetryLater`); on its last
-  delivery the job is ``failed`` with the error's code instead.
+  delivery the job is ``failed`` with the error's code instead;
+* but one of the deployment's stores down on the last delivery (:class:`DependencyDown`,
+  wherever the job meets it) dead-letters the message as ``dependency_unavailable`` with
+  the job left active: the sweeper publishes it again once the outage is over, until
+  the job is ``jobs_outage_patience`` old (see :func:`outage_outcome`).
 """
 
 from __future__ import annotations
@@ -18,9 +22,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from asciihub.bootstrap import Services
-from asciihub.errors import AsciihubError, Conflict, PreconditionFailed, RateLimited, Unavailable
+from asciihub.errors import (
+    AsciihubError,
+    Conflict,
+    DependencyDown,
+    PreconditionFailed,
+    RateLimited,
+    Unavailable,
+)
 from asciihub.queue import BatchMessage, PermanentFailure, RetryLater
 from asciihub.services.artworks import object_key
+from asciihub.services.jobs import OUTAGE_DEAD_CODE
 from asciihub.services.principals import Principal
 from asciihub.storage.metadata.jobs import JobRow
 from asciihub.storage.metadata.protocol import ArtworkRow
@@ -43,6 +55,8 @@ async def job_outcome(
         yield
     except (PermanentFailure, RetryLater, MemoryError):
         raise  # MemoryError: the worker decides (see asciihub.worker.memory)
+    except DependencyDown:
+        raise  # one of our stores down: outage_outcome decides
     except AsciihubError as exc:
         transient = isinstance(exc, RateLimited | Unavailable) or exc.status >= 500
         if not transient:
@@ -62,6 +76,30 @@ async def job_outcome(
             raise PermanentFailure(text, code="internal_error") from exc
         await jobs.requeue(job.id)
         raise RetryLater(text) from exc
+
+
+@asynccontextmanager
+async def outage_outcome(services: Services, message: BatchMessage) -> AsyncIterator[None]:
+    """Map a store down to a retry, or on the last delivery to an outage dead letter.
+
+    Wraps the whole handling of a job message, reading the job row included, since a
+    database outage stops it there. The job row is not touched: the database may be the
+    dependency that is down, and the job is not over.
+    """
+    try:
+        yield
+    except DependencyDown as exc:
+        if is_last_delivery(services, message):
+            log.warning("event=job_met_outage message=%s code=%s", message.id, exc.code)
+            raise PermanentFailure(exc.message, code=OUTAGE_DEAD_CODE) from exc
+        try:
+            body = message.body
+            job_id = body.get("job_id") if isinstance(body, dict) else None
+            if isinstance(job_id, str):
+                await services.background.jobs.requeue(job_id)
+        except DependencyDown:
+            pass  # the database is the one down; the row shows the job as it was
+        raise RetryLater(exc.message) from exc  # the queue's backoff, not the HTTP hint
 
 
 class ProgressRecorder:
@@ -105,7 +143,7 @@ async def create_once(
     row = await repo.get(artwork_id)
     if row is None:
         message = "the artwork could not be stored; retrying"
-        raise Unavailable(message, code="artwork_store_failed")
+        raise DependencyDown(message, code="artwork_store_failed")
     return row
 
 

@@ -27,7 +27,7 @@ from redis import exceptions as redis_errors
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from asciihub.errors import InvalidInput, Unavailable
+from asciihub.errors import DependencyDown, InvalidInput, Unavailable
 from asciihub.storage.kv.keys import (
     decode_cursor,
     decode_metadata,
@@ -84,10 +84,10 @@ def _redis_errors(what: str) -> Iterator[None]:
         yield
     except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
         message = f"{what}: cannot reach Redis ({type(exc).__name__}); try again later"
-        raise Unavailable(message, retry_after=5, code="kv_unreachable") from exc
+        raise DependencyDown(message, retry_after=5, code="kv_unreachable") from exc
     except redis_errors.RedisError as exc:
         message = f"{what}: Redis answered an error ({exc}); try again later"
-        raise Unavailable(message, retry_after=5, code="kv_error") from exc
+        raise DependencyDown(message, retry_after=5, code="kv_error") from exc
 
 
 def _as_bytes(value: bytes | str) -> bytes:

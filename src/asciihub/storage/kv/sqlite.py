@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from asciihub.errors import InvalidInput, Unavailable
+from asciihub.errors import DependencyDown, InvalidInput
 from asciihub.storage.kv.keys import (
     decode_cursor,
     decode_metadata,
@@ -279,7 +279,7 @@ class SqliteKVStore:
         """Retry a statement that met a lock, yielding to the loop between attempts."""
         if not _is_busy(first):
             message = f"KV database {self.path} failed: {first}"
-            raise Unavailable(message, retry_after=5, code="kv_error") from first
+            raise DependencyDown(message, retry_after=5, code="kv_error") from first
         deadline = time.monotonic() + _WRITE_DEADLINE
         delay = 0.0005
         while time.monotonic() < deadline:
@@ -290,9 +290,9 @@ class SqliteKVStore:
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     message = f"KV database {self.path} failed: {exc}"
-                    raise Unavailable(message, retry_after=5, code="kv_error") from exc
+                    raise DependencyDown(message, retry_after=5, code="kv_error") from exc
         message = f"KV database {self.path} stayed locked for {_WRITE_DEADLINE:.0f} s"
-        raise Unavailable(message, retry_after=1, code="kv_busy") from first
+        raise DependencyDown(message, retry_after=1, code="kv_busy") from first
 
     async def close(self) -> None:
         """Close the connection."""

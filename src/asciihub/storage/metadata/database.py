@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from asciihub.errors import ConfigError, Conflict, Unavailable
+from asciihub.errors import ConfigError, Conflict, DependencyDown
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def translate_errors() -> Iterator[None]:
         if isinstance(exc, _UNAVAILABLE) or _is_driver_outage(exc):
             log.warning("event=metadata_unavailable error=%s", type(exc).__name__)
             message = "the metadata database is unavailable; try again shortly"
-            raise Unavailable(message, retry_after=5) from exc
+            raise DependencyDown(message, retry_after=5) from exc
         raise
 
 

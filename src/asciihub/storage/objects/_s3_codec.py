@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from asciihub.errors import (
     AsciihubError,
+    DependencyDown,
     InvalidInput,
     NotFound,
     PreconditionFailed,
@@ -134,7 +135,7 @@ def _translate_client_error(code: str, status: int, what: str) -> AsciihubError:
         message = f"{what}: the S3 server denied access ({code}); check the AWS_* credentials"
         return Unavailable(message, retry_after=60, code="storage_denied")
     message = f"{what}: the S3 server answered {status} {code}; try again later"
-    return Unavailable(message, retry_after=1 if status >= 500 else 5)
+    return DependencyDown(message, retry_after=1 if status >= 500 else 5)
 
 
 @contextmanager
@@ -147,4 +148,4 @@ def s3_errors(what: str) -> Iterator[None]:
         raise _translate_client_error(code, status, what) from exc
     except (BotoCoreError, aiohttp.ClientError, OSError) as exc:  # OSError covers timeouts
         message = f"{what}: cannot reach the S3 server ({type(exc).__name__}); try again later"
-        raise Unavailable(message, retry_after=5, code="storage_unreachable") from exc
+        raise DependencyDown(message, retry_after=5, code="storage_unreachable") from exc

@@ -45,7 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from asciihub.errors import InvalidInput, Unavailable
+from asciihub.errors import DependencyDown, InvalidInput
 from asciihub.storage.objects._files import (
     TempFile,
     blob_name,
@@ -398,7 +398,7 @@ class LocalObjectStore:
                 continue  # overwritten or deleted between the lookup and the open
             return ObjectBody(info=row.info(), data=data, range_start=start)
         message = f"object {key!r} kept changing while it was read; try again"
-        raise Unavailable(message, retry_after=1)
+        raise DependencyDown(message, retry_after=1)
 
     def _read(self, blob: str, start: int, length: int) -> bytes:
         with (self._blobs / blob).open("rb") as handle:

@@ -21,7 +21,13 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
-from asciihub.errors import ConfigError, InvalidInput, NotFound, PreconditionFailed, Unavailable
+from asciihub.errors import (
+    ConfigError,
+    DependencyDown,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+)
 from asciihub.storage.objects._presign import check_expires_in
 from asciihub.storage.objects._s3_codec import (
     info_from_response,
@@ -308,7 +314,7 @@ class S3ObjectStore:
                     f"deleting objects: {len(failed)} failed, first {first.get('Key')!r} "
                     f"with {first.get('Code')}; try again"
                 )
-                raise Unavailable(message, retry_after=1)
+                raise DependencyDown(message, retry_after=1)
 
     # --- reads -------------------------------------------------------------------
 
