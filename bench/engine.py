@@ -15,6 +15,7 @@ renders is saved for people to look at.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -46,13 +47,14 @@ def ensure_peers() -> dict[str, str | None]:
     missing = [name for name in ("jp2a", "chafa") if shutil.which(name) is None]
     if missing and shutil.which("apt-get") and os.geteuid() == 0:
         print(f"installing {', '.join(missing)} with apt-get ...", file=sys.stderr)
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet)  # type: ignore[call-overload]
+        quiet = subprocess.DEVNULL
+        subprocess.run(["apt-get", "update", "-qq"], check=False, stdout=quiet, stderr=quiet)
         subprocess.run(
             ["apt-get", "install", "-y", "-qq", *missing],
             check=False,
             env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-            **quiet,  # type: ignore[arg-type]
+            stdout=quiet,
+            stderr=quiet,
         )
     return {name: shutil.which(name) for name in ("jp2a", "chafa")}
 
@@ -119,7 +121,8 @@ class Renderer:
         index = np.array([[lookup[c] for c in line.ljust(cols)] for line in lines])
         tiles = stack[index]  # rows, cols, CELL_H, CELL_W
         rows = len(lines)
-        return tiles.transpose(0, 2, 1, 3).reshape(rows * CELL_H, cols * CELL_W)
+        image: np.ndarray = tiles.transpose(0, 2, 1, 3).reshape(rows * CELL_H, cols * CELL_W)
+        return image
 
 
 def source_linear(path: Path, shape: tuple[int, int]) -> np.ndarray:
@@ -177,7 +180,7 @@ def speed_table(photos: list[Path], peers: dict[str, str | None], repeat: int) -
             for path in photos:
                 convert(path, width=width, style=style)  # warm caches
             ms = statistics.mean(
-                timed(lambda p=path, s=style, w=width: convert(p, width=w, style=s), repeat)
+                timed(functools.partial(convert, path, width=width, style=style), repeat)
                 for path in photos
             )
             rows.setdefault(f"asciihub {style} (in-process)", []).append(ms)
@@ -185,7 +188,7 @@ def speed_table(photos: list[Path], peers: dict[str, str | None], repeat: int) -
         for path in photos:
             for name, command in peer_commands(peers, path, width).items():
                 per_peer.setdefault(name, []).append(
-                    timed(lambda c=command: subprocess.run(c, capture_output=True), repeat)
+                    timed(functools.partial(subprocess.run, command, capture_output=True), repeat)
                 )
         for name, values in per_peer.items():
             rows.setdefault(f"{name} (whole process)", []).append(statistics.mean(values))
@@ -212,7 +215,7 @@ def big_jpeg_table(photos: list[Path], peers: dict[str, str | None], repeat: int
         print(f"{'asciihub dense (in-process)':34}{ours:10.1f}")
         print(f"{'asciihub shape (in-process)':34}{shape:10.1f}")
         for name, command in peer_commands(peers, big, 160).items():
-            ms = timed(lambda c=command: subprocess.run(c, capture_output=True), repeat)
+            ms = timed(functools.partial(subprocess.run, command, capture_output=True), repeat)
             print(f"{name + ' (whole process)':34}{ms:10.1f}")
 
 
@@ -224,23 +227,26 @@ def startup_table(photos: list[Path], peers: dict[str, str | None], repeat: int)
     print("\nwhole process, one photo to 160 columns, ms (target: asciihub under 300)")
     print(f"{'asciihub convert':34}{ours:10.1f}  {'met' if ours < 300 else 'MISSED'}")
     for name, peer in peer_commands(peers, photos[0], 160).items():
-        ms = timed(lambda c=peer: subprocess.run(c, capture_output=True), repeat)
+        ms = timed(functools.partial(subprocess.run, peer, capture_output=True), repeat)
         print(f"{name:34}{ms:10.1f}")
 
 
 def make_video(path: Path, source: Path, frames: int = 240) -> None:
     """Write a 640x360 H.264 (or MPEG-4) clip panning across ``source``."""
     import av
+    from av.video.stream import VideoStream
 
     still = Image.open(source).convert("RGB").resize((1280, 720))
     with av.open(str(path), "w") as container:
         codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
         stream = container.add_stream(codec, rate=30)
+        assert isinstance(stream, VideoStream)
         stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
         for index in range(frames):
             x = int(index * 640 / frames)
             crop = still.crop((x, 180, x + 640, 540))
-            for packet in stream.encode(av.VideoFrame.from_image(crop)):
+            frame = av.VideoFrame.from_image(crop)  # type: ignore[no-untyped-call]
+            for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

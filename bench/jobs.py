@@ -26,7 +26,8 @@ from typing import Any
 from bench._tools import print_table
 from bench.queue import redis_url
 
-PROMPT = {"prompt": 'plasma "BENCH"', "frames": 10, "width": 80, "height": 24, "style": "dense"}
+FRAMES = 10
+PROMPT = {"prompt": 'plasma "BENCH"', "frames": FRAMES, "width": 80, "height": 24, "style": "dense"}
 TARGET = 20.0
 
 
@@ -36,8 +37,7 @@ def baseline(count: int) -> float:
 
     started = time.perf_counter()
     for seed in range(count):
-        frames = PROMPT["frames"]
-        list(generate(str(PROMPT["prompt"]), frames=int(frames), width=80, height=24, seed=seed))
+        list(generate(str(PROMPT["prompt"]), frames=FRAMES, width=80, height=24, seed=seed))
     return count / (time.perf_counter() - started)
 
 

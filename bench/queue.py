@@ -84,7 +84,10 @@ async def raw_redis(url: str, count: int, senders: int) -> float:
     await client.xgroup_create(key, "g", "0", mkstream=True)
     start = time.perf_counter()
     await in_parallel(count, senders, lambda: client.xadd(key, {"m": repr(BODY)}))
-    while read := await client.xreadgroup("g", "c", {key: ">"}, count=10):
+    while True:
+        read: Any = await client.xreadgroup("g", "c", {key: ">"}, count=10)
+        if not read:
+            break
         ids = [entry_id for entry_id, _ in read[0][1]]
         if not ids:
             break
