@@ -44,8 +44,8 @@ RUN_SETTINGS = {
     "ASCIIHUB_QUEUE_NAMES": "generation,thumbnails,analytics",
 }
 # The retry delay stays at its default (2 s, doubling): a job whose delivery meets
-# PostgreSQL down is retried after 2, 4 and 8 s, which outlasts a 2 s crash; shorter
-# delays would spend its max_retries + 1 deliveries inside the outage.
+# PostgreSQL down is retried after 2, 4 and 8 s; one whose every delivery meets the
+# outage (`--down` longer than that) is published again by the sweeper once it is over.
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,13 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
     print(line.format(*("-" * w for w in widths)))
     for row in rows:
         print(line.format(*row))
+
+
+def option(argv: list[str], name: str, default: str) -> str:
+    """The value of ``--name=value`` or ``--name value`` in ``argv``, else ``default``."""
+    for index, arg in enumerate(argv):
+        if arg.startswith(f"--{name}="):
+            return arg.split("=", 1)[1]
+        if arg == f"--{name}" and index + 1 < len(argv):
+            return argv[index + 1]
+    return default

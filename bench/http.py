@@ -15,17 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from bench._tools import free_port, pinned, print_table, process, run_wrk, wait_http
+from bench._tools import free_port, option, pinned, print_table, process, run_wrk, wait_http
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 20.0
-
-
-def _option(argv: list[str], name: str, default: int) -> int:
-    for arg in argv:
-        if arg.startswith(f"--{name}="):
-            return int(arg.split("=", 1)[1])
-    return default
 
 
 def _art(cols: int = 80, rows: int = 24) -> str:
@@ -64,8 +57,8 @@ def _seed(base: str) -> tuple[str, bytes, dict[str, str]]:
 
 def main(argv: list[str]) -> int:
     """Run the cases and print the table; non-zero if a target is missed."""
-    seconds = _option(argv, "seconds", 10)
-    connections = _option(argv, "connections", 50)
+    seconds = int(option(argv, "seconds", "10"))
+    connections = int(option(argv, "connections", "50"))
     with tempfile.TemporaryDirectory(prefix="asciihub-bench-") as tmp:
         body_file = Path(tmp) / "body.json"
         headers_file = Path(tmp) / "headers.json"

@@ -19,8 +19,9 @@ are never touched. After each run the client waits (bounded) for every acknowled
 job to end, reads back every acknowledged artwork and job, and checks that its
 session cookie still works. One table row per fault and repetition; the exit status is
 non-zero when any figure misses R3. Options: ``--seconds N`` (60), ``--reps N`` (5),
-``--faults redis,postgres,serve``, ``--rate N`` (20 requests/s), ``--keep`` (keep
-the logs of every process).
+``--faults redis,postgres,serve``, ``--rate N`` (20 requests/s), ``--down N`` (2: seconds
+a crashed dependency stays down; a job that meets an outage longer than its retries
+waits for it, see ``jobs_outage_patience``), ``--keep`` (keep the logs of every process).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from bench._outage_stacks import (
     RunOptions,
     deployment,
 )
-from bench._tools import print_table
+from bench._tools import option, print_table
 
 __all__ = ["RECOVERY_GOAL", "RepResult", "RunOptions", "deployment", "run_rep"]
 
@@ -394,24 +395,18 @@ def table_row(r: RepResult) -> list[str]:
     ]  # fmt: skip
 
 
-def _value(argv: list[str], name: str, default: str) -> str:
-    for arg in argv:
-        if arg.startswith(f"--{name}="):
-            return arg.split("=", 1)[1]
-    return default
-
-
 def main(argv: list[str]) -> int:
     """Run the faults; print the table; non-zero when a figure misses R3."""
-    seconds = float(_value(argv, "seconds", "60"))
-    reps = int(_value(argv, "reps", "5"))
-    rate = float(_value(argv, "rate", "20"))
-    faults = tuple(f for f in _value(argv, "faults", ",".join(FAULTS)).split(",") if f)
+    seconds = float(option(argv, "seconds", "60"))
+    reps = int(option(argv, "reps", "5"))
+    rate = float(option(argv, "rate", "20"))
+    faults = tuple(f for f in option(argv, "faults", ",".join(FAULTS)).split(",") if f)
     unknown = sorted(set(faults) - set(ALL_FAULTS))
     if unknown:
         print(f"unknown faults {unknown}; choose from {', '.join(ALL_FAULTS)}", file=sys.stderr)
         return 2
-    options = RunOptions(seconds=seconds, rate=rate)
+    down = float(option(argv, "down", "2"))
+    options = RunOptions(seconds=seconds, rate=rate, down=down)
 
     def report(result: RepResult) -> None:
         print(" | ".join(table_row(result)), flush=True)

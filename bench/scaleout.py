@@ -15,8 +15,8 @@ import asyncio
 import sys
 import tempfile
 
-from bench._tools import free_port, print_table, process, run_wrk, wait_http
-from bench.http import _option, _seed
+from bench._tools import free_port, option, print_table, process, run_wrk, wait_http
+from bench.http import _seed
 
 DATABASE = "asciihub_bench"
 REDIS = "redis://127.0.0.1:6379/15"
@@ -55,8 +55,8 @@ def _bucket(endpoint: str) -> str:
 
 def main(argv: list[str]) -> int:
     """Run one and two processes; print the table."""
-    seconds = _option(argv, "seconds", 10)
-    connections = _option(argv, "connections", 50)
+    seconds = int(option(argv, "seconds", "10"))
+    connections = int(option(argv, "connections", "50"))
     dsn = asyncio.run(_fresh_database())
     _fresh_redis()
     s3_port = free_port()

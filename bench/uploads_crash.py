@@ -47,7 +47,7 @@ from bench._crash_stack import (
     run_env,
     serve,
 )
-from bench._tools import print_table
+from bench._tools import option, print_table
 
 __all__ = ["MIB", "CrashPlan", "CrashResult", "run_crash", "table_rows"]
 
@@ -297,10 +297,7 @@ def table_rows(results: list[CrashResult], plan: CrashPlan) -> list[list[str]]:
 
 
 def _option(argv: list[str], name: str, default: float) -> float:
-    for arg in argv:
-        if arg.startswith(f"--{name}="):
-            return float(arg.split("=", 1)[1])
-    return default
+    return float(option(argv, name, str(default)))
 
 
 def _print(results: list[CrashResult], plan: CrashPlan) -> None:
