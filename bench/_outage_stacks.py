@@ -149,8 +149,13 @@ class ScaleoutStack:
             if wipe:
                 self.worker.resume()
         elif fault == "postgres":
+            # A second of backlog, so that queued jobs meet the outage, not only the
+            # one a worker happens to hold when it strikes.
+            self.worker.pause()
+            await asyncio.sleep(1.0)
             times.down_at = time.monotonic() - t0
             await asyncio.to_thread(self.postgres.crash)
+            self.worker.resume()
             await asyncio.sleep(options.down)
             await asyncio.to_thread(self.postgres.start)
         else:

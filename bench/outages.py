@@ -5,7 +5,9 @@ fixed rate for a fixed time; in the middle one fault strikes:
 
 - ``redis``: ``kill -9`` a private redis-server (AOF, ``appendfsync everysec``), restart
   it on the same port and directory after 2 s;
-- ``postgres``: ``pg_ctl stop -m immediate`` on a private cluster, start after 2 s;
+- ``postgres``: pause the worker (SIGSTOP) for a second so job messages queue up,
+  ``pg_ctl stop -m immediate`` a private cluster, resume the worker, start PostgreSQL
+  again after ``--down`` seconds (2);
 - ``serve``: ``kill -9`` ``asciihub serve`` on the embedded backends (SQLite + files,
   consumers in-process) and start it again at once, as a supervisor would;
 - ``redis-wipe`` (not in the default list): pause the worker (SIGSTOP) for a second so
