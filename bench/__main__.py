@@ -9,7 +9,17 @@ from __future__ import annotations
 import importlib
 import sys
 
-CASES = ("http", "scaleout", "engine", "queue", "bindings", "jobs", "outages", "uploads-crash")
+CASES = (
+    "http",
+    "scaleout",
+    "engine",
+    "queue",
+    "bindings",
+    "jobs",
+    "uploads",
+    "outages",
+    "uploads-crash",
+)
 
 
 def _split(argv: list[str]) -> tuple[list[str], list[str]]:
