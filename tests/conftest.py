@@ -17,8 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Property tests check behaviour, not speed: on a loaded CI machine one example can take
+# longer than Hypothesis's 200 ms default deadline, which would fail a correct run.
+hypothesis_settings.register_profile("asciihub", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("asciihub")
 
 POSTGRES_DSN = os.environ.get("ASCIIHUB_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("ASCIIHUB_TEST_REDIS", "redis://127.0.0.1:6379")
