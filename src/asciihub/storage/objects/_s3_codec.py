@@ -135,7 +135,9 @@ def _translate_client_error(code: str, status: int, what: str) -> AsciihubError:
         message = f"{what}: the S3 server denied access ({code}); check the AWS_* credentials"
         return Unavailable(message, retry_after=60, code="storage_denied")
     message = f"{what}: the S3 server answered {status} {code}; try again later"
-    return DependencyDown(message, retry_after=1 if status >= 500 else 5)
+    if status >= 500 or status in (408, 429):  # the store is down or shedding load
+        return DependencyDown(message, retry_after=1 if status >= 500 else 5)
+    return Unavailable(message, retry_after=5)
 
 
 @contextmanager
