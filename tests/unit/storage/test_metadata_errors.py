@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 import sqlalchemy as sa
 
-from asciihub.errors import Unavailable
+from asciihub.errors import DependencyDown
 from asciihub.storage.metadata.database import translate_errors
 
 
@@ -27,7 +27,7 @@ from asciihub.storage.metadata.database import translate_errors
 )
 def test_a_server_away_or_starting_up_is_unavailable(error: Exception) -> None:
     wrapped = sa.exc.DBAPIError("SELECT 1", None, error)
-    with pytest.raises(Unavailable) as raised, translate_errors():
+    with pytest.raises(DependencyDown) as raised, translate_errors():
         raise wrapped from error
     assert raised.value.status == 503
     assert raised.value.retry_after
