@@ -138,7 +138,10 @@ async def kill_to_redelivery(env: dict[str, str]) -> float:
 
     services = await build_services(load_settings(environ=env))
     first = start_worker(env, 1)
-    second: subprocess.Popen[bytes] | None = None
+    # The second worker is started now and paused: started after the job, its start-up
+    # (about a second) could outlast the job itself, leaving nothing to redeliver.
+    second = start_worker(env, 1)
+    second.send_signal(signal.SIGSTOP)
     try:
         long_job = {**PROMPT, "frames": 240, "width": 300, "height": 200}
         job_id = (
@@ -147,10 +150,13 @@ async def kill_to_redelivery(env: dict[str, str]) -> float:
         repo = services.background.jobs.repo
         while (job := await repo.get(job_id)) is None or job.attempts < 1:
             await asyncio.sleep(0.005)
-        second = start_worker(env, 1)
         first.send_signal(signal.SIGKILL)
         first.wait()
         killed = time.perf_counter()
+        second.send_signal(signal.SIGCONT)
+        if (job := await repo.get(job_id)) is not None and job.is_terminal:
+            message = "the job ended before its worker was killed; nothing to redeliver"
+            raise RuntimeError(message)
         while (job := await repo.get(job_id)) is None or job.attempts < 2:
             if time.perf_counter() - killed > 120:
                 message = "the job was not redelivered within 120 s"
@@ -159,7 +165,8 @@ async def kill_to_redelivery(env: dict[str, str]) -> float:
         return time.perf_counter() - killed
     finally:
         for proc in (first, second):
-            if proc is not None and proc.poll() is None:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=60)
         await services.close()
