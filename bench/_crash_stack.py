@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench._tools import ROOT, free_port, wait_http
+from bench._tools import ROOT, free_port, stop_process, wait_http
 
 MIB = 1024 * 1024
 PNG_WIDTH = 1024
@@ -104,13 +103,7 @@ def serve(env: Mapping[str, str], log: Path) -> Iterator[tuple[str, subprocess.P
         wait_http(f"{url}/healthz", timeout=READY_TIMEOUT)
         yield url, proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc, timeout=30)
 
 
 def run_env(data_dir: Path, plan: CrashPlan, objects_url: str = "") -> dict[str, str]:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from bench._tools import ROOT, free_port
+from bench._tools import ROOT, free_port, stop_process
 
 
 class MissingBinary(RuntimeError):
@@ -39,17 +39,6 @@ def wait_for_port(
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
-
-
-def _stop(proc: subprocess.Popen[bytes] | None, timeout: float = 15.0) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def redis_binary() -> str:
@@ -145,7 +134,7 @@ class RedisServer:
 
     def stop(self) -> None:
         """Stop for good."""
-        _stop(self.proc)
+        stop_process(self.proc)
 
 
 class PostgresCluster:
@@ -224,7 +213,7 @@ class MotoServer:
 
     def stop(self) -> None:
         """Stop it."""
-        _stop(self.proc)
+        stop_process(self.proc)
 
 
 class AsciihubProcess:
@@ -272,7 +261,7 @@ class AsciihubProcess:
         """SIGTERM, then SIGKILL after a grace period (resumed first if paused)."""
         if self.is_alive:
             self.resume()
-        _stop(self.proc, timeout=20)
+        stop_process(self.proc, timeout=20)
 
     def wait_for_output(self, text: str, *, timeout: float = 60.0) -> None:
         """Poll the log until ``text`` appears in what this start wrote, or raise."""

@@ -64,6 +64,18 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
     raise SystemExit(f"{url} did not answer within {timeout}s")
 
 
+def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 15.0) -> None:
+    """SIGTERM ``proc`` if it still runs; SIGKILL it after ``timeout`` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def process(
     command: list[str], env: Mapping[str, str] | None = None
@@ -86,12 +98,7 @@ def process(
             yield proc
         finally:
             crashed = proc.poll() not in (None, 0)
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
             if crashed:
                 log.seek(0)
                 tail = log.read().decode(errors="replace")[-2000:]

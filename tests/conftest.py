@@ -10,14 +10,17 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bench._dependencies import wait_for_port
+from bench._tools import free_port
 from hypothesis import settings as hypothesis_settings
+
+__all__ = ["free_port", "service_missing"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -38,29 +41,6 @@ def service_missing(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI=true and {reason}", pytrace=False)
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(
-    port: int, *, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None
-) -> None:
-    """Poll until something accepts on 127.0.0.1:port, or raise after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
 def run_blocking(make: Any) -> Any:
@@ -155,7 +135,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_for_port(port, proc=proc)
+        wait_for_port(port, timeout=20.0, proc=proc)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
