@@ -13,18 +13,9 @@ from asciihub import __version__
 from asciihub.api.openapi_accounts import SCHEMAS, SECURITY_SCHEMES, account_paths
 from asciihub.api.openapi_exports import EXPORT_SCHEMAS, export_paths
 from asciihub.api.openapi_jobs import JOB_SCHEMAS, job_paths
+from asciihub.api.openapi_parts import ERROR, errors, json_response, ref
 
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-_ERROR = _json(_ref("Error"), 'An error: {"error": {"code", "message"}}')
-_ERRORS = {str(status): _ERROR for status in (400, 404, 413, 415, 429, 503)}
+_ERRORS = errors(400, 404, 413, 415, 429, 503)
 _ID = {"name": "artwork_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _SHARE = [
     {"name": "share", "in": "query", "schema": {"type": "string"}, "description": "Share token."},
@@ -80,7 +71,7 @@ _SCHEMAS: dict[str, Any] = {
             "fps": {"type": "number", "minimum": 0.1, "maximum": 120},
             "width": {"type": "integer", "minimum": 1},
             "height": {"type": "integer", "minimum": 1},
-            "frames": {"type": "array", "items": _ref("Frame"), "minItems": 1},
+            "frames": {"type": "array", "items": ref("Frame"), "minItems": 1},
         },
     },
     "ArtworkPatch": {
@@ -95,7 +86,7 @@ _SCHEMAS: dict[str, Any] = {
             "fps": {"type": "number"},
             "width": {"type": "integer"},
             "height": {"type": "integer"},
-            "frames": {"type": "array", "items": _ref("Frame"), "minItems": 1},
+            "frames": {"type": "array", "items": ref("Frame"), "minItems": 1},
         },
     },
     "ArtworkSummary": {
@@ -142,11 +133,11 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Artwork": {
         "allOf": [
-            _ref("ArtworkSummary"),
+            ref("ArtworkSummary"),
             {
                 "type": "object",
                 "required": ["frames"],
-                "properties": {"frames": {"type": "array", "items": _ref("Frame")}},
+                "properties": {"frames": {"type": "array", "items": ref("Frame")}},
             },
         ]
     },
@@ -154,7 +145,7 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["items", "next_cursor"],
         "properties": {
-            "items": {"type": "array", "items": _ref("ArtworkSummary")},
+            "items": {"type": "array", "items": ref("ArtworkSummary")},
             "next_cursor": {"type": ["string", "null"]},
         },
     },
@@ -163,14 +154,14 @@ _SCHEMAS: dict[str, Any] = {
 
 @cache
 def _paths() -> dict[str, Any]:
-    artwork = _json(_ref("Artwork"), "The artwork with its frames")
+    artwork = json_response(ref("Artwork"), "The artwork with its frames")
     return {
         "/healthz": {
             "get": {
                 "summary": "Health of every binding",
                 "responses": {
-                    "200": _json({"type": "object"}, "Healthy"),
-                    "503": _json({"type": "object"}, "Degraded"),
+                    "200": json_response({"type": "object"}, "Healthy"),
+                    "503": json_response({"type": "object"}, "Degraded"),
                 },
             }
         },
@@ -186,7 +177,7 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "summary": "This document",
                 "responses": {
-                    "200": _json({"type": "object"}, "OpenAPI 3.1"),
+                    "200": json_response({"type": "object"}, "OpenAPI 3.1"),
                 },
             }
         },
@@ -195,9 +186,9 @@ def _paths() -> dict[str, Any]:
                 "summary": "Create an artwork",
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": _ref("ArtworkCreate")}},
+                    "content": {"application/json": {"schema": ref("ArtworkCreate")}},
                 },
-                "responses": {"201": artwork, "401": _ERROR, **_ERRORS},
+                "responses": {"201": artwork, "401": ERROR, **_ERRORS},
             }
         },
         "/api/artworks/{artwork_id}": {
@@ -216,14 +207,14 @@ def _paths() -> dict[str, Any]:
                 "parameters": _SHARE,
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": _ref("ArtworkPatch")}},
+                    "content": {"application/json": {"schema": ref("ArtworkPatch")}},
                 },
                 "responses": {
                     "200": artwork,
-                    "401": _ERROR,
-                    "403": _ERROR,
-                    "409": _ERROR,
-                    "412": _ERROR,
+                    "401": ERROR,
+                    "403": ERROR,
+                    "409": ERROR,
+                    "412": ERROR,
                     **_ERRORS,
                 },
             },
@@ -231,8 +222,8 @@ def _paths() -> dict[str, Any]:
                 "summary": "Delete an artwork (owner)",
                 "responses": {
                     "204": {"description": "Deleted"},
-                    "401": _ERROR,
-                    "403": _ERROR,
+                    "401": ERROR,
+                    "403": ERROR,
                     **_ERRORS,
                 },
             },
@@ -241,7 +232,7 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "summary": "Public artworks, newest or most viewed first",
                 "parameters": _PAGE_PARAMS,
-                "responses": {"200": _json(_ref("Page"), "One page"), **_ERRORS},
+                "responses": {"200": json_response(ref("Page"), "One page"), **_ERRORS},
             }
         },
         "/api/users/{handle}/artworks": {
@@ -256,7 +247,7 @@ def _paths() -> dict[str, Any]:
                     },
                     *_PAGE_PARAMS,
                 ],
-                "responses": {"200": _json(_ref("Page"), "One page"), **_ERRORS},
+                "responses": {"200": json_response(ref("Page"), "One page"), **_ERRORS},
             }
         },
     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from asciihub.api.openapi_parts import ERROR, STRING, errors, json_response, ref
+
 SECURITY_SCHEMES: dict[str, Any] = {
     "bearerAuth": {
         "type": "http",
@@ -29,22 +31,12 @@ SECURITY_SCHEMES: dict[str, Any] = {
 SECURITY: list[dict[str, list[str]]] = [{"cookieAuth": []}, {"bearerAuth": []}]
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 def _body(name: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+    return {"required": True, "content": {"application/json": {"schema": ref(name)}}}
 
 
-_ERROR = _json(_ref("Error"), 'An error: {"error": {"code", "message"}}')
-_ERRORS = {str(status): _ERROR for status in (400, 401, 403, 404, 415, 429, 503)}
+_ERRORS = errors(400, 401, 403, 404, 415, 429, 503)
 _NO_CONTENT = {"description": "Done"}
-_STRING = {"type": "string"}
 _NULLABLE = {"type": ["string", "null"]}
 
 SCHEMAS: dict[str, Any] = {
@@ -66,8 +58,8 @@ SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "required": ["id", "handle"],
                 "properties": {
-                    "id": _STRING,
-                    "handle": _STRING,
+                    "id": STRING,
+                    "handle": STRING,
                     "email": _NULLABLE,
                     "created_at": {"type": "string", "format": "date-time"},
                     "avatar_url": _NULLABLE,
@@ -79,13 +71,13 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "required": ["current_password", "new_password"],
-        "properties": {"current_password": _STRING, "new_password": _STRING},
+        "properties": {"current_password": STRING, "new_password": STRING},
     },
     "PasswordConfirm": {
         "type": "object",
         "additionalProperties": False,
         "required": ["password"],
-        "properties": {"password": _STRING},
+        "properties": {"password": STRING},
     },
     "Preferences": {
         "type": "object",
@@ -109,9 +101,9 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["id", "name", "scopes", "created_at"],
         "properties": {
-            "id": _STRING,
-            "name": _STRING,
-            "scopes": {"type": "array", "items": _STRING},
+            "id": STRING,
+            "name": STRING,
+            "scopes": {"type": "array", "items": STRING},
             "created_at": {"type": "string", "format": "date-time"},
             "last_used_at": {"type": ["string", "null"], "format": "date-time"},
             "token": {"type": "string", "description": "Only in the answer to POST /api/tokens."},
@@ -133,8 +125,8 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["id", "permission", "expires_at"],
         "properties": {
-            "id": _STRING,
-            "artwork_id": _STRING,
+            "id": STRING,
+            "artwork_id": STRING,
             "permission": {"type": "string", "enum": ["view", "edit"]},
             "created_at": {"type": "string", "format": "date-time"},
             "expires_at": {"type": "string", "format": "date-time"},
@@ -153,21 +145,21 @@ def _items(name: str) -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["items"],
-        "properties": {"items": {"type": "array", "items": _ref(name)}},
+        "properties": {"items": {"type": "array", "items": ref(name)}},
     }
 
 
 def account_paths() -> dict[str, Any]:
     """The paths of the account, token and share routes."""
-    user = _json(_ref("User"), "The logged-in user")
-    artwork_id = {"name": "artwork_id", "in": "path", "required": True, "schema": _STRING}
+    user = json_response(ref("User"), "The logged-in user")
+    artwork_id = {"name": "artwork_id", "in": "path", "required": True, "schema": STRING}
     secured = {"security": SECURITY}
     return {
         "/api/auth/signup": {
             "post": {
                 "summary": "Create an account and log in (sets the session cookie)",
                 "requestBody": _body("Credentials"),
-                "responses": {"201": user, "409": _ERROR, **_ERRORS},
+                "responses": {"201": user, "409": ERROR, **_ERRORS},
             }
         },
         "/api/auth/login": {
@@ -208,13 +200,13 @@ def account_paths() -> dict[str, Any]:
             "get": {
                 "summary": "Preferences",
                 **secured,
-                "responses": {"200": _json(_ref("Preferences"), "Preferences"), **_ERRORS},
+                "responses": {"200": json_response(ref("Preferences"), "Preferences"), **_ERRORS},
             },
             "put": {
                 "summary": "Replace preferences",
                 **secured,
                 "requestBody": _body("Preferences"),
-                "responses": {"200": _json(_ref("Preferences"), "Preferences"), **_ERRORS},
+                "responses": {"200": json_response(ref("Preferences"), "Preferences"), **_ERRORS},
             },
         },
         "/api/me/avatar": {
@@ -228,7 +220,7 @@ def account_paths() -> dict[str, Any]:
                         for kind in ("image/png", "image/jpeg", "image/gif", "image/webp")
                     },
                 },
-                "responses": {"200": user, "413": _ERROR, **_ERRORS},
+                "responses": {"200": user, "413": ERROR, **_ERRORS},
             },
             "delete": {
                 "summary": "Remove the avatar",
@@ -240,7 +232,7 @@ def account_paths() -> dict[str, Any]:
             "get": {
                 "summary": "A user's avatar",
                 "parameters": [
-                    {"name": "handle", "in": "path", "required": True, "schema": _STRING}
+                    {"name": "handle", "in": "path", "required": True, "schema": STRING}
                 ],
                 "responses": {
                     "200": {"description": "PNG", "content": {"image/png": {}}},
@@ -253,12 +245,12 @@ def account_paths() -> dict[str, Any]:
                 "summary": "Create an API token (the secret is shown once)",
                 **secured,
                 "requestBody": _body("TokenCreate"),
-                "responses": {"201": _json(_ref("Token"), "The new token"), **_ERRORS},
+                "responses": {"201": json_response(ref("Token"), "The new token"), **_ERRORS},
             },
             "get": {
                 "summary": "The live API tokens",
                 **secured,
-                "responses": {"200": _json(_items("Token"), "Tokens"), **_ERRORS},
+                "responses": {"200": json_response(_items("Token"), "Tokens"), **_ERRORS},
             },
         },
         "/api/tokens/{token_id}": {
@@ -266,7 +258,7 @@ def account_paths() -> dict[str, Any]:
                 "summary": "Revoke an API token",
                 **secured,
                 "parameters": [
-                    {"name": "token_id", "in": "path", "required": True, "schema": _STRING}
+                    {"name": "token_id", "in": "path", "required": True, "schema": STRING}
                 ],
                 "responses": {"204": _NO_CONTENT, **_ERRORS},
             }
@@ -277,12 +269,12 @@ def account_paths() -> dict[str, Any]:
                 "summary": "Create a share link (owner)",
                 **secured,
                 "requestBody": _body("ShareCreate"),
-                "responses": {"201": _json(_ref("Share"), "The new link"), **_ERRORS},
+                "responses": {"201": json_response(ref("Share"), "The new link"), **_ERRORS},
             },
             "get": {
                 "summary": "The artwork's live share links (owner)",
                 **secured,
-                "responses": {"200": _json(_items("Share"), "Links"), **_ERRORS},
+                "responses": {"200": json_response(_items("Share"), "Links"), **_ERRORS},
             },
         },
         "/api/artworks/{artwork_id}/shares/{share_id}": {
@@ -291,7 +283,7 @@ def account_paths() -> dict[str, Any]:
                 **secured,
                 "parameters": [
                     artwork_id,
-                    {"name": "share_id", "in": "path", "required": True, "schema": _STRING},
+                    {"name": "share_id", "in": "path", "required": True, "schema": STRING},
                 ],
                 "responses": {"204": _NO_CONTENT, **_ERRORS},
             }
@@ -299,11 +291,9 @@ def account_paths() -> dict[str, Any]:
         "/api/shares/{token}": {
             "get": {
                 "summary": "Open a share link: the artwork with its frames and permission",
-                "parameters": [
-                    {"name": "token", "in": "path", "required": True, "schema": _STRING}
-                ],
+                "parameters": [{"name": "token", "in": "path", "required": True, "schema": STRING}],
                 "responses": {
-                    "200": _json({"type": "object"}, "The artwork plus permission"),
+                    "200": json_response({"type": "object"}, "The artwork plus permission"),
                     **_ERRORS,
                 },
             }

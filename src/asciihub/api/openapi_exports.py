@@ -5,23 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from asciihub.api.openapi_accounts import SECURITY
+from asciihub.api.openapi_parts import STRING, errors, json_response, ref
 from asciihub.render.exports import EXPORT_FORMATS
 
-_STRING = {"type": "string"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-_ERROR = _json(_ref("Error"), 'An error: {"error": {"code", "message"}}')
-_ERRORS = {str(status): _ERROR for status in (400, 401, 403, 404, 409, 413, 415, 429, 503)}
+_ERRORS = errors(400, 401, 403, 404, 409, 413, 415, 429, 503)
 _FORMATS = list(EXPORT_FORMATS)
-_EXPORT_ID = {"name": "export_id", "in": "path", "required": True, "schema": _STRING}
+_EXPORT_ID = {"name": "export_id", "in": "path", "required": True, "schema": STRING}
 
 EXPORT_SCHEMAS: dict[str, Any] = {
     "ExportRequest": {
@@ -33,16 +22,16 @@ EXPORT_SCHEMAS: dict[str, Any] = {
     "ExportAccepted": {
         "type": "object",
         "required": ["job_id", "export_id"],
-        "properties": {"job_id": _STRING, "export_id": _STRING},
+        "properties": {"job_id": STRING, "export_id": STRING},
     },
     "Export": {
         "type": "object",
         "required": ["id", "artwork_id", "format", "job_id", "status", "progress", "created_at"],
         "properties": {
-            "id": _STRING,
-            "artwork_id": _STRING,
+            "id": STRING,
+            "artwork_id": STRING,
             "format": {"type": "string", "enum": _FORMATS},
-            "job_id": _STRING,
+            "job_id": STRING,
             "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
             "progress": {"type": "number", "minimum": 0, "maximum": 1},
             "size": {"type": "integer", "description": "Bytes of the file, once stored."},
@@ -51,7 +40,7 @@ EXPORT_SCHEMAS: dict[str, Any] = {
             "error": {
                 "type": "object",
                 "required": ["code", "message"],
-                "properties": {"code": _STRING, "message": _STRING},
+                "properties": {"code": STRING, "message": STRING},
             },
             "created_at": {"type": "string", "format": "date-time"},
             "finished_at": {"type": ["string", "null"], "format": "date-time"},
@@ -72,14 +61,16 @@ def export_paths() -> dict[str, Any]:
                 "summary": "Export an artwork you may view to a file (a background job)",
                 "security": SECURITY,
                 "parameters": [
-                    {"name": "artwork_id", "in": "path", "required": True, "schema": _STRING}
+                    {"name": "artwork_id", "in": "path", "required": True, "schema": STRING}
                 ],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": _ref("ExportRequest")}},
+                    "content": {"application/json": {"schema": ref("ExportRequest")}},
                 },
                 "responses": {
-                    "202": _json(_ref("ExportAccepted"), "Queued; poll GET /api/exports/{id}"),
+                    "202": json_response(
+                        ref("ExportAccepted"), "Queued; poll GET /api/exports/{id}"
+                    ),
                     **_ERRORS,
                 },
             }
@@ -89,7 +80,7 @@ def export_paths() -> dict[str, Any]:
                 "summary": "An export's status and download URL (the requester only)",
                 "security": SECURITY,
                 "parameters": [_EXPORT_ID],
-                "responses": {"200": _json(_ref("Export"), "The export"), **_ERRORS},
+                "responses": {"200": json_response(ref("Export"), "The export"), **_ERRORS},
             }
         },
         "/api/exports/{export_id}/download": {

@@ -5,20 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from asciihub.api.openapi_accounts import SECURITY
+from asciihub.api.openapi_parts import STRING, errors, json_response, ref
 
-_STRING = {"type": "string"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-_ERROR = _json(_ref("Error"), 'An error: {"error": {"code", "message"}}')
-_ERRORS = {str(status): _ERROR for status in (400, 401, 403, 404, 409, 413, 415, 429, 503)}
+_ERRORS = errors(400, 401, 403, 404, 409, 413, 415, 429, 503)
 _STYLES = ["simple", "dense", "shape", "edges", "blocks", "braille"]
 
 JOB_SCHEMAS: dict[str, Any] = {
@@ -57,22 +46,22 @@ JOB_SCHEMAS: dict[str, Any] = {
     "JobAccepted": {
         "type": "object",
         "required": ["job_id"],
-        "properties": {"job_id": _STRING},
+        "properties": {"job_id": STRING},
     },
     "Job": {
         "type": "object",
         "required": ["id", "kind", "status", "progress", "created_at", "updated_at"],
         "properties": {
-            "id": _STRING,
+            "id": STRING,
             "kind": {"type": "string", "enum": ["generation", "conversion", "export"]},
             "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
             "progress": {"type": "number", "minimum": 0, "maximum": 1},
             "attempts": {"type": "integer"},
-            "artwork_id": _STRING,
+            "artwork_id": STRING,
             "error": {
                 "type": "object",
                 "required": ["code", "message"],
-                "properties": {"code": _STRING, "message": _STRING},
+                "properties": {"code": STRING, "message": STRING},
             },
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
@@ -83,7 +72,7 @@ JOB_SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["user_id", "days", "since", "per_day", "per_token"],
         "properties": {
-            "user_id": _STRING,
+            "user_id": STRING,
             "days": {"type": "integer"},
             "since": {"type": "string", "format": "date"},
             "per_day": {
@@ -122,7 +111,7 @@ JOB_SCHEMAS: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "properties": {
-                        "style": _STRING,
+                        "style": STRING,
                         "generations": {"type": "integer"},
                         "frames": {"type": "integer"},
                     },
@@ -133,7 +122,7 @@ JOB_SCHEMAS: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "properties": {
-                        "prompt": _STRING,
+                        "prompt": STRING,
                         "generations": {"type": "integer"},
                         "views": {"type": "integer"},
                     },
@@ -148,7 +137,7 @@ _DAYS = {"name": "days", "in": "query", "schema": {"type": "integer", "minimum":
 
 def job_paths() -> dict[str, Any]:
     """The paths of the job and analytics routes."""
-    accepted = _json(_ref("JobAccepted"), "Queued; poll GET /api/jobs/{job_id}")
+    accepted = json_response(ref("JobAccepted"), "Queued; poll GET /api/jobs/{job_id}")
     return {
         "/api/generate": {
             "post": {
@@ -156,7 +145,7 @@ def job_paths() -> dict[str, Any]:
                 "security": SECURITY,
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": _ref("GenerateRequest")}},
+                    "content": {"application/json": {"schema": ref("GenerateRequest")}},
                 },
                 "responses": {"202": accepted, **_ERRORS},
             }
@@ -167,7 +156,7 @@ def job_paths() -> dict[str, Any]:
                 "security": SECURITY,
                 "requestBody": {
                     "required": True,
-                    "content": {"multipart/form-data": {"schema": _ref("ConvertRequest")}},
+                    "content": {"multipart/form-data": {"schema": ref("ConvertRequest")}},
                 },
                 "responses": {"202": accepted, **_ERRORS},
             }
@@ -177,9 +166,9 @@ def job_paths() -> dict[str, Any]:
                 "summary": "A job's status, progress, artwork or error (its owner only)",
                 "security": SECURITY,
                 "parameters": [
-                    {"name": "job_id", "in": "path", "required": True, "schema": _STRING}
+                    {"name": "job_id", "in": "path", "required": True, "schema": STRING}
                 ],
-                "responses": {"200": _json(_ref("Job"), "The job"), **_ERRORS},
+                "responses": {"200": json_response(ref("Job"), "The job"), **_ERRORS},
             }
         },
         "/api/analytics/usage": {
@@ -187,7 +176,7 @@ def job_paths() -> dict[str, Any]:
                 "summary": "The caller's own usage per day and per API token",
                 "security": SECURITY,
                 "parameters": [_DAYS],
-                "responses": {"200": _json(_ref("Usage"), "Usage"), **_ERRORS},
+                "responses": {"200": json_response(ref("Usage"), "Usage"), **_ERRORS},
             }
         },
         "/api/analytics/popular": {
@@ -201,7 +190,7 @@ def job_paths() -> dict[str, Any]:
                         "schema": {"type": "integer", "minimum": 1, "maximum": 100},
                     },
                 ],
-                "responses": {"200": _json(_ref("Popular"), "What is popular"), **_ERRORS},
+                "responses": {"200": json_response(ref("Popular"), "What is popular"), **_ERRORS},
             }
         },
     }
