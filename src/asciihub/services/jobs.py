@@ -418,6 +418,8 @@ class JobService:
             return False
         await self.requeue(job.id)
         await self.publish(job)  # sent before purged: a crash between repeats one, harmlessly
+        # Touched, so this sweep's search for stalled jobs does not publish it twice.
+        await self.repo.touch([job.id], self.clock())
         await self.queue.dead_purge(queue_name, [dead_id])
         log.warning("event=job_outlasts_outage id=%s age_s=%.0f", job.id, age)
         return True
