@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from asciihub.errors import Forbidden, InvalidInput, Unauthenticated
+from asciihub.errors import Forbidden, InvalidInput, RateLimited, Unauthenticated
 from asciihub.services.artworks import ArtworkService
 from asciihub.services.ids import new_id
 from asciihub.services.passwords import PasswordHashing, PasswordRules
@@ -181,17 +181,23 @@ class AccountService:
         if not isinstance(handle, str) or not isinstance(password, str):
             raise _bad_credentials()
         subject = handle.strip().lower()[:64]
-        await self.limiter.check(self.limits.per_ip, client_ip)
-        await self.limiter.check(self.limits.per_handle, subject)
+        # Counted before the password is checked (one atomic incr each), so a burst of
+        # concurrent guesses cannot all pass; a login that succeeds is taken back.
+        await self.limiter.hit(self.limits.per_ip, client_ip)
+        try:
+            await self.limiter.hit(self.limits.per_handle, subject)
+        except RateLimited:
+            await self.limiter.undo(self.limits.per_ip, client_ip)
+            raise
         account = await self.accounts.get_by_handle(subject) if HANDLE_RE.match(subject) else None
         too_long = len(password) > self.rules.max_length
         stored = None if account is None or too_long else account.password_hash
         matched, rehashed = await self.hashing.verify(stored, password[: self.rules.max_length])
         if not matched or account is None:
-            await self.limiter.add(self.limits.per_ip, client_ip)
-            await self.limiter.add(self.limits.per_handle, subject)
             log.info("event=login_failed ip=%s", client_ip)
             raise _bad_credentials()
+        await self.limiter.undo(self.limits.per_ip, client_ip)
+        await self.limiter.undo(self.limits.per_handle, subject)
         if rehashed is not None:
             await self.accounts.set_password(account.id, rehashed, self.clock())
         if previous_session is not None:
