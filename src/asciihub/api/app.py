@@ -27,7 +27,7 @@ from asciihub.api.auth import AuthGate
 from asciihub.api.errors import handle_asciihub_error, handle_http_exception, handle_unexpected
 from asciihub.api.fastlane import FastLane
 from asciihub.api.metrics import Metrics
-from asciihub.api.middleware import Envelope
+from asciihub.api.middleware import Discard, Envelope
 from asciihub.bootstrap import Services, build_services
 from asciihub.errors import AsciihubError
 from asciihub.services.periodic import run_every
@@ -118,11 +118,15 @@ def create_app(
     )
     starlette.state.metrics = metrics
     starlette.state.settings = settings
-    gate = AuthGate(starlette)
+    gate = AuthGate(starlette, settings)
     # An upload to convert may exceed max_body_bytes up to upload_max_bytes (+ the form).
     uploads = {"/api/convert": max(settings.max_body_bytes, settings.upload_max_bytes + 65536)}
     enveloped: ASGIApp = Envelope(
-        gate, max_body_bytes=settings.max_body_bytes, metrics=metrics, path_limits=uploads
+        gate,
+        max_body_bytes=settings.max_body_bytes,
+        metrics=metrics,
+        path_limits=uploads,
+        discard=Discard(settings.http_discard_max_bytes, settings.http_discard_seconds),
     )
     lane = FastLane(enveloped, metrics)
     return AsciihubApp(starlette, lane)

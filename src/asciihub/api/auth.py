@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from asciihub.api.csrf import csrf_refused, needs_check, origin_allowed, site_origins
+from asciihub.api.metrics_guard import METRICS_PATH, MetricsGuard
 from asciihub.api.responses import error_response
 from asciihub.bootstrap import Services
 from asciihub.errors import AsciihubError, Unauthenticated
@@ -90,7 +91,7 @@ def clear_session_cookie(response: Response, connection: HTTPConnection) -> None
 
 
 def client_ip(connection: HTTPConnection | Scope) -> str:
-    """The client address (the direct peer; run behind a proxy that sets it right)."""
+    """The client address: the TCP peer, or what a proxy in ``forwarded_allow_ips`` said."""
     scope = connection.scope if isinstance(connection, HTTPConnection) else connection
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
@@ -138,11 +139,18 @@ async def _authenticate(services: Services, scope: Scope, headers: dict[str, str
 
 
 class AuthGate:
-    """Resolves the principal, enforces CSRF and WebSocket origins, counts rate limits."""
+    """Resolves the principal, counts rate limits, enforces CSRF and WebSocket origins.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Every request is counted before the CSRF check, so refused forgeries (a malformed
+    ``Origin`` or ``Host`` included) are throttled like any other request. Unknown
+    Bearer tokens are counted per client IP (``rate_limit_invalid_token``); ``/metrics``
+    answers only the scrape token or an address in ``metrics_allow``.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings | None = None) -> None:
         self.app = app
         self.services: Services | None = None
+        self.metrics = MetricsGuard(settings) if settings is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         services = self.services
@@ -151,15 +159,20 @@ class AuthGate:
             return
         headers = _headers(scope)
         try:
-            principal = await _authenticate(services, scope, headers)
+            if scope["type"] == "http" and scope["path"] == METRICS_PATH:
+                self.metrics = self.metrics or MetricsGuard(services.settings)
+                self.metrics.check(client_ip(scope), headers)
+                await self.app(scope, receive, send)
+                return
+            principal = await self._principal(services, scope, headers)
             if scope["type"] == "websocket":
                 allowed = site_origins(scope["scheme"], headers.get("host"), services.settings)
                 if not origin_allowed(headers, allowed):
                     await send({"type": "websocket.close", "code": 1008})
                     return
             else:
-                self._check_csrf(services, scope, headers)
                 await self._count(services, scope, principal)
+                self._check_csrf(services, scope, headers)
         except AsciihubError as exc:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
@@ -171,6 +184,17 @@ class AuthGate:
             return
         scope[SCOPE_KEY] = principal
         await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _principal(services: Services, scope: Scope, headers: dict[str, str]) -> Principal:
+        """The principal; an unknown token is counted per IP (429 once over the limit)."""
+        try:
+            return await _authenticate(services, scope, headers)
+        except Unauthenticated as exc:
+            if exc.code == "invalid_token":
+                auth = services.auth
+                await auth.limiter.hit(auth.invalid_token, f"ip:{client_ip(scope)}")
+            raise
 
     @staticmethod
     def _check_csrf(services: Services, scope: Scope, headers: dict[str, str]) -> None:
@@ -187,15 +211,17 @@ class AuthGate:
         if path.startswith(_UNLIMITED):
             return
         auth = services.auth
-        if _EXPENSIVE.match(path):
+        expensive = _EXPENSIVE.match(path) is not None
+        if expensive:
             limit = auth.expensive
         elif scope["method"] in ("GET", "HEAD", "OPTIONS"):
             limit = auth.read
         else:
             limit = auth.write
-        if principal.token_id is not None:
+        if principal.token_id is not None and not expensive:
             subject = f"t:{principal.token_id}"
         elif principal.user_id is not None:
+            # The expensive class is per user: minting more tokens buys no more work.
             subject = f"u:{principal.user_id}"
         else:
             subject = f"ip:{client_ip(scope)}"

@@ -5,7 +5,8 @@ carries no ``Authorization`` header (Bearer requests are exempt: no browser atta
 one on its own), and it either carries the session cookie or goes to ``/api/auth/``
 (login CSRF). It passes when its ``Origin`` is the site's own origin, ``public_url``'s
 origin or one of ``csrf_trusted_origins``; without an ``Origin`` header it passes only
-with ``Sec-Fetch-Site: same-origin``. Anything else is refused with 403 ``csrf_failed``.
+with ``Sec-Fetch-Site: same-origin``. Anything else, a malformed ``Origin`` or ``Host``
+included, is refused with 403 ``csrf_failed``.
 """
 
 from __future__ import annotations
@@ -21,11 +22,16 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 def _origin(url: str) -> str | None:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """``scheme://host[:port]`` of ``url``; None when it is not a valid http(s) origin."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port  # raises on a port out of range or not a number
+        hostname = parts.hostname
+    except ValueError:  # "http://[", "http://host:99999", "http://host:abc"
         return None
-    port = parts.port
-    host = parts.hostname.lower()
+    if parts.scheme not in ("http", "https") or not hostname:
+        return None
+    host = hostname.lower()
     if port is None or str(port) == _DEFAULT_PORTS[parts.scheme]:
         return f"{parts.scheme}://{host}"
     return f"{parts.scheme}://{host}:{port}"
