@@ -6,12 +6,14 @@ Adapters (API, web pages, worker, CLI) call :func:`build_services` once at start
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 
 from asciihub.engine.decode import EngineLimits
 from asciihub.engine.document import DocumentLimits
 from asciihub.engine.procedural import FrameGenerator, GenerateLimits, ProceduralGenerator
+from asciihub.errors import ConfigError
 from asciihub.queue import JobQueue, open_job_queue
 from asciihub.services.accounts import AccountService, LoginLimits
 from asciihub.services.analytics import AnalyticsService
@@ -69,6 +71,7 @@ class AuthServices:
     read: Limit
     write: Limit
     expensive: Limit
+    invalid_token: Limit
 
 
 @dataclass
@@ -236,7 +239,7 @@ def build_auth(
     return AuthServices(
         accounts=accounts,
         sessions=sessions,
-        tokens=TokenService(SqlTokenRepository(db)),
+        tokens=TokenService(SqlTokenRepository(db), max_per_user=settings.max_tokens_per_user),
         shares=shares,
         preferences=preferences,
         limiter=limiter,
@@ -244,24 +247,70 @@ def build_auth(
         read=Limit("read", settings.rate_limit_read, window),
         write=Limit("write", settings.rate_limit_write, window),
         expensive=Limit("expensive", settings.rate_limit_expensive, window),
+        invalid_token=Limit("invalid-token", settings.rate_limit_invalid_token, window),
     )
 
 
+# The extra that installs each optional driver (pyproject.toml's optional-dependencies).
+OPTIONAL_DRIVERS = {
+    "asyncpg": ("postgres", "a postgresql:// metadata_url"),
+    "redis": ("redis", "a redis:// kv_url, queue_url or rooms_url"),
+    "hiredis": ("redis", "a redis:// kv_url, queue_url or rooms_url"),
+    "aiobotocore": ("s3", "an s3:// objects_url"),
+    "botocore": ("s3", "an s3:// objects_url"),
+    "av": ("video", "video conversion"),
+}
+
+
+def missing_driver(exc: ModuleNotFoundError) -> ConfigError | None:
+    """The one-line start-up error for an optional driver that is not installed."""
+    top = (exc.name or "").split(".")[0]
+    if top not in OPTIONAL_DRIVERS:
+        return None
+    extra, needed_by = OPTIONAL_DRIVERS[top]
+    message = (
+        f"{needed_by} needs the Python package {top!r}, which is not installed: "
+        f"run pip install 'asciihub[{extra}]' (or change the setting)"
+    )
+    return ConfigError(message, code="missing_dependency")
+
+
 async def build_services(settings: Settings, *, apply_migrations: bool | None = None) -> Services:
-    """Open every binding named by Settings and wire the services on top."""
+    """Open every binding named by Settings and wire the services on top.
+
+    When a binding cannot start, those already open are closed again and a missing
+    optional driver becomes one ConfigError naming the extra to install.
+    """
+    try:
+        async with contextlib.AsyncExitStack() as opened:
+            built = await _build_services(settings, opened, apply_migrations)
+            opened.pop_all()
+            return built
+    except ModuleNotFoundError as exc:
+        translated = missing_driver(exc)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
+async def _build_services(
+    settings: Settings, opened: contextlib.AsyncExitStack, apply_migrations: bool | None
+) -> Services:
     settings.data_path.mkdir(parents=True, exist_ok=True)
     db = open_database(settings)
+    opened.push_async_callback(db.close)
     should_migrate = settings.auto_migrate if apply_migrations is None else apply_migrations
     if should_migrate:
         await upgrade(db)
     elif await current_revision(db) != head_revision():
-        await db.close()
         message = "the metadata database is not at the current schema; run `asciihub migrate`"
         from asciihub.errors import Unavailable
 
         raise Unavailable(message, code="schema_out_of_date")
     objects = await open_objects(settings)
+    opened.push_async_callback(objects.close)
     kv = await open_kv(settings)
+    opened.push_async_callback(kv.close)
     artworks_repo = SqlArtworkRepository(db)
     users_repo = SqlUserRepository(db)
     gallery_cache = GalleryCache(kv, settings.gallery_cache_ttl)

@@ -42,7 +42,8 @@ def _error_for(response: httpx.Response) -> Exception:
     status = response.status_code
     if status == 429:
         raw = response.headers.get("retry-after", "")
-        retry = int(raw) if raw.isdigit() else 30
+        # ASCII digits only, and few: "²".isdigit() is true but int() refuses it.
+        retry = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else 30
         message = f"the AI provider is rate limiting us; try again in {retry} s"
         return RateLimited(message, retry_after=retry, code="ai_rate_limited")
     if status in (401, 403):

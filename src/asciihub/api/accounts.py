@@ -17,6 +17,7 @@ from asciihub.api.responses import json_response, read_json
 from asciihub.api.state import services
 from asciihub.errors import Forbidden, UnsupportedMedia
 from asciihub.services.accounts import account_json
+from asciihub.services.tokens import session_user
 
 NO_STORE = {"Cache-Control": "no-store"}
 AVATAR_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
@@ -101,9 +102,20 @@ async def put_preferences(request: Request) -> Response:
     return json_response(prefs, headers=NO_STORE)
 
 
+async def _session_user_id(request: Request, what: str) -> str:
+    """The logged-in user of a session request; API tokens are refused (403)."""
+    principal = await principal_for(request)
+    user_id = session_user(principal, what)
+    await services(request).auth.accounts.me(principal)
+    return user_id
+
+
 async def put_avatar(request: Request) -> Response:
-    """PUT /api/me/avatar: an image body (PNG, JPEG, GIF, WebP), stored re-encoded as PNG."""
-    user_id = await _writer_id(request)
+    """PUT /api/me/avatar: an image body (PNG, JPEG, GIF, WebP), stored re-encoded as PNG.
+
+    Needs a logged-in session: an API token, even with the write scope, is refused.
+    """
+    user_id = await _session_user_id(request, "changing the avatar")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in AVATAR_TYPES:
         message = f"send the avatar with Content-Type {', '.join(AVATAR_TYPES)}"
@@ -115,8 +127,8 @@ async def put_avatar(request: Request) -> Response:
 
 
 async def delete_avatar(request: Request) -> Response:
-    """DELETE /api/me/avatar."""
-    user_id = await _writer_id(request)
+    """DELETE /api/me/avatar (a logged-in session, not an API token)."""
+    user_id = await _session_user_id(request, "deleting the avatar")
     await services(request).auth.preferences.delete_avatar(user_id)
     return Response(status_code=204, headers=NO_STORE)
 

@@ -13,6 +13,7 @@ from asciihub.api.auth import principal_for
 from asciihub.api.responses import json_response, read_json
 from asciihub.api.state import services
 from asciihub.errors import InvalidInput, TooLarge, UnsupportedMedia
+from asciihub.services.artwork_input import check_job_text
 
 _CHUNK = 256 * 1024
 
@@ -25,6 +26,8 @@ async def generate(request: Request) -> Response:
     """POST /api/generate: queue a generation job; 202 ``{"job_id"}``."""
     payload = await read_json(request)
     principal = await principal_for(request)
+    if isinstance(payload, dict):
+        check_job_text(payload)
     return _accepted(await services(request).background.jobs.submit_generation(principal, payload))
 
 
@@ -58,6 +61,7 @@ async def convert(request: Request) -> Response:
                 message = f"form field {name!r} must appear once, as text"
                 raise InvalidInput(message, code="invalid_form")
             options[name] = value
+        check_job_text(options)
         body = await built.background.jobs.submit_conversion(
             principal, options, _chunks(upload), filename=upload.filename or ""
         )

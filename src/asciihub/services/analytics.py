@@ -31,6 +31,7 @@ import orjson
 
 from asciihub.errors import InvalidInput, TooLarge, Unauthenticated
 from asciihub.queue import JobQueue, OutgoingMessage
+from asciihub.services.numbers import whole_number_or
 from asciihub.services.principals import Principal
 from asciihub.storage.metadata.analytics import DataPointRow, SqlAnalyticsRepository
 
@@ -270,8 +271,7 @@ class AnalyticsService:
 
     # --- roll-ups ------------------------------------------------------------------
     def _since(self, days: Any) -> tuple[int, datetime]:
-        if isinstance(days, str) and days.isdigit():
-            days = int(days)
+        days = whole_number_or(days)
         if (
             isinstance(days, bool)
             or not isinstance(days, int)
@@ -333,8 +333,7 @@ class AnalyticsService:
     async def popular(self, days: Any = 30, limit: Any = 10) -> dict[str, Any]:
         """Popular styles (all generations) and prompts (of artworks public now)."""
         count, since = self._since(days)
-        if isinstance(limit, str) and limit.isdigit():
-            limit = int(limit)
+        limit = whole_number_or(limit)
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
             message = "limit must be a whole number from 1 to 100"
             raise InvalidInput(message, code="invalid_limit")

@@ -171,3 +171,22 @@ def parse_patch(payload: Any, limits: InputLimits) -> ArtworkInput:
         clear_title=clear_title,
         clear_prompt=clear_prompt,
     )
+
+
+def check_job_text(fields: Mapping[str, Any]) -> None:
+    """Refuse a job request whose text fields would fail later, in the worker.
+
+    Every string value (the JSON body of ``/api/generate``, the form fields of
+    ``/api/convert``) must be one line of printable characters: no newline, no
+    control character, no bidirectional override. A prompt or title that breaks this
+    is refused with 400 before the job is accepted, not failed after it.
+    """
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            continue
+        check_text(value, where=str(name))
+        if "\n" in value or "\r" in value:
+            message = f"{name} must be one line (no line breaks)"
+            raise _invalid(
+                message, f"invalid_{name}" if name in ("prompt", "title") else "multiline_text"
+            )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from asciihub.errors import InvalidInput
+from asciihub.services.ids import is_valid_id
 from asciihub.storage.metadata.protocol import ArtworkRow, Keyset, Sort
 
 _VERSION = 1
+MAX_VIEWS = 2**63 - 1  # the largest count a BIGINT column holds
 
 
 def encode_cursor(row: ArtworkRow, sort: Sort) -> str:
@@ -33,14 +35,20 @@ def decode_cursor(cursor: str, sort: Sort) -> Keyset:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         version, cursor_sort, created, artwork_id, views = json.loads(raw)
         created_at = datetime.fromisoformat(created)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        if created_at.tzinfo is None:
+            raise _invalid()
+        # A far offset at the ends of the calendar cannot be moved to UTC.
+        created_at = created_at.astimezone(UTC)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise _invalid() from None
     if (
         version != _VERSION
         or cursor_sort != sort
         or not isinstance(artwork_id, str)
+        or not is_valid_id(artwork_id)
+        or isinstance(views, bool)
         or not isinstance(views, int)
-        or created_at.tzinfo is None
+        or not 0 <= views <= MAX_VIEWS
     ):
         raise _invalid()
     return Keyset(created_at=created_at, id=artwork_id, views=views)

@@ -19,6 +19,7 @@ import orjson
 
 from asciihub.errors import InvalidInput, NotFound
 from asciihub.services.cursor import decode_cursor, encode_cursor
+from asciihub.services.numbers import whole_number
 from asciihub.services.principals import Principal
 from asciihub.services.serialize import artwork_summary
 from asciihub.storage.kv.protocol import KVStore
@@ -81,8 +82,8 @@ def parse_page_query(params: dict[str, str], *, default_limit: int, max_limit: i
     if sort not in SORTS:
         message = f"sort must be one of {', '.join(SORTS)}"
         raise InvalidInput(message, code="invalid_sort")
-    raw_limit = params.get("limit", str(default_limit))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= max_limit:
+    limit = whole_number(params.get("limit", str(default_limit)))
+    if limit is None or not 1 <= limit <= max_limit:
         message = f"limit must be a whole number from 1 to {max_limit}"
         raise InvalidInput(message, code="invalid_limit")
     query = (params.get("q") or "").strip() or None
@@ -94,7 +95,7 @@ def parse_page_query(params: dict[str, str], *, default_limit: int, max_limit: i
         sort=sort,
         query=query,
         tag=tag,
-        limit=int(raw_limit),
+        limit=limit,
         cursor=params.get("cursor") or None,
     )
 

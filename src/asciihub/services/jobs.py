@@ -30,6 +30,7 @@ from asciihub.errors import (
 )
 from asciihub.queue import JobQueue
 from asciihub.services.ids import is_valid_id, new_id
+from asciihub.services.numbers import whole_number_or
 from asciihub.services.principals import Principal, writer_id
 from asciihub.services.upload_sniff import sniff_media
 from asciihub.storage.metadata.jobs import JobRow, SqlJobRepository
@@ -121,8 +122,7 @@ def check_fields(payload: Any, allowed: frozenset[str], required: frozenset[str]
 
 
 def _int(value: Any, name: str, low: int, high: int) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    value = whole_number_or(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         message = f"{name} must be a whole number from {low} to {high}"
         raise InvalidInput(message, code=f"invalid_{name}")

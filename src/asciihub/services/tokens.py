@@ -1,7 +1,8 @@
 """API tokens: created once with their secret shown, listed, revoked, checked per request.
 
 A token is ``ah_`` followed by 256 random bits (43 base64url characters); only its
-SHA-256 digest is stored. ``last_used_at`` is written at most once a minute per token.
+SHA-256 digest is stored. A user holds at most ``max_tokens_per_user`` live tokens.
+``last_used_at`` is written at most once a minute per token.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from asciihub.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from asciihub.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from asciihub.services.ids import new_id, new_secret
 from asciihub.services.principals import Principal
 from asciihub.services.sessions import digest
@@ -72,9 +73,14 @@ class TokenService:
     """Create, list, revoke and authenticate API tokens."""
 
     def __init__(
-        self, tokens: TokenRepository, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        tokens: TokenRepository,
+        *,
+        max_per_user: int = 50,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.tokens = tokens
+        self.max_per_user = max_per_user
         self.clock = clock
 
     async def create(self, principal: Principal, payload: Any) -> dict[str, Any]:
@@ -84,7 +90,13 @@ class TokenService:
         return await self.issue(user_id, name, scopes)
 
     async def issue(self, user_id: str, name: str, scopes: tuple[str, ...]) -> dict[str, Any]:
-        """Create a token for ``user_id`` (also used by the CLI)."""
+        """Create a token for ``user_id`` (also used by the CLI), at most ``max_per_user``.
+
+        The count is checked after the insert, so a burst of concurrent creations can
+        be refused more than needed but never leaves the user over the cap.
+        """
+        if len(await self.tokens.list_for(user_id)) >= self.max_per_user:
+            raise self._too_many()
         secret = TOKEN_PREFIX + new_secret()
         row = TokenRow(
             id=new_id(),
@@ -95,7 +107,17 @@ class TokenService:
             created_at=self.clock(),
         )
         await self.tokens.insert(row)
+        if len(await self.tokens.list_for(user_id)) > self.max_per_user:
+            await self.tokens.revoke(user_id, row.id, self.clock())
+            raise self._too_many()
         return {**token_json(row), "token": secret}
+
+    def _too_many(self) -> Conflict:
+        message = (
+            f"a user may hold at most {self.max_per_user} live API tokens "
+            "(max_tokens_per_user); revoke one you no longer use"
+        )
+        return Conflict(message, code="too_many_tokens")
 
     async def list(self, principal: Principal) -> list[dict[str, Any]]:
         """The session user's live tokens."""
