@@ -415,6 +415,64 @@ class Settings:
         50, "Failed logins per client IP per login window.", low=1
     )
     rate_limit_signup_per_ip: int = _setting(20, "Signups per client IP per login window.", low=1)
+    rate_limit_invalid_token: int = _setting(
+        30,
+        "Requests with an unknown or revoked Bearer token per client IP per window; "
+        "then 429 instead of 401.",
+        low=1,
+    )
+    max_tokens_per_user: int = _setting(
+        50, "Live API tokens one user may hold; revoke one to create another.", low=1
+    )
+
+    # --- the HTTP server (asciihub serve, also with --workers) -------------------------
+    forwarded_allow_ips: str = _setting(
+        "",
+        "Comma-separated proxy addresses (IPs or CIDR networks, or `*`) whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed. Empty trusts nobody: the "
+        "client address is the TCP peer. See docs/operations.md (reverse proxy).",
+    )
+    http_header_timeout: float = _setting(
+        10.0,
+        "Seconds a client has to send a request's line and headers, from its first byte "
+        "(or from the connection when it sends nothing); then the socket is closed.",
+        low=0.1,
+    )
+    http_body_timeout: float = _setting(
+        60.0,
+        "Seconds a client has to send a whole request body once its headers are in; "
+        "then the socket is closed.",
+        low=0.1,
+    )
+    http_idle_timeout: float = _setting(
+        5.0, "Seconds a kept-alive connection may sit idle between requests.", low=0.1
+    )
+    http_max_header_bytes: int = _setting(
+        65536,
+        "Largest request line plus headers, in bytes; a larger one is refused (431) and "
+        "the socket closed.",
+        low=1024,
+    )
+    http_discard_max_bytes: int = _setting(
+        32 * 1024 * 1024,
+        "Bytes of a refused body (413 and other early errors) read and thrown away before "
+        "the error is sent, so clients that cannot read early answers still see it; a "
+        "larger rest is cut off.",
+        low=0,
+    )
+    http_discard_seconds: float = _setting(
+        5.0, "Seconds spent at most reading and discarding an oversized body.", low=0
+    )
+    metrics_token: str = _setting(
+        "",
+        "Scrape token for `GET /metrics` (send `Authorization: Bearer TOKEN`). "
+        "Empty means no token is accepted; then only metrics_allow may scrape.",
+    )
+    metrics_allow: str = _setting(
+        "127.0.0.1,::1",
+        "Comma-separated client addresses or CIDR networks that may read `/metrics` "
+        "without the token. Empty allows none.",
+    )
 
     @property
     def data_path(self) -> Path:

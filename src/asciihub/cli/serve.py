@@ -1,13 +1,22 @@
-"""``asciihub serve``: the HTTP API, web pages and WebSockets."""
+"""``asciihub serve``: the HTTP API and web pages (and, on embedded backends, the jobs).
+
+The backends are opened before the socket listens, so a start-up problem (a missing
+driver, a refused setting, an unreachable database) is one line on stderr and a
+non-zero exit, never a lifespan traceback. Both paths, one process and
+``--workers N``, run with the socket limits of :mod:`asciihub.api.http_guard`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Annotated, Any
 
 import typer
 
 from asciihub.cli.app import app, state
+
+STARTUP_FAILURE = 3
 
 
 @app.command()
@@ -22,10 +31,6 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the platform: API, web pages and (on embedded backends) background work."""
-    import uvicorn
-
-    from asciihub.api.app import create_app
-
     cli = state(ctx)
     settings = cli.settings(host=host, port=port)
     logging.basicConfig(
@@ -34,63 +39,77 @@ def serve(
     if workers > 1:
         _serve_many(settings, workers, cli.config, cli.data_dir)
         return
+    server = _single_server(settings)
+    server.run()
+    if not server.started:
+        raise typer.Exit(STARTUP_FAILURE)
 
-    class AnnouncingServer(uvicorn.Server):
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets=sockets)
-            if self.started:
-                bound = self.servers[0].sockets[0].getsockname()
-                typer.echo(f"asciihub is serving on http://{bound[0]}:{bound[1]}", err=False)
+
+def _single_server(settings: Any) -> Any:
+    """A uvicorn server that opens the services in its own loop before listening."""
+    import uvicorn
+
+    from asciihub.api.app import create_app
+    from asciihub.api.http_guard import uvicorn_config
+    from asciihub.bootstrap import build_services
 
     background = None
     if settings.consumers_in_serve():
         from asciihub.worker import in_process
 
         background = in_process()
-    config = uvicorn.Config(
-        create_app(settings, background=background),
-        host=settings.host,
-        port=settings.port,
-        loop="auto",
-        http="auto",
-        lifespan="on",
-        access_log=False,
-        log_level=settings.log_level,
-        timeout_graceful_shutdown=10,
-        server_header=False,
-    )
-    AnnouncingServer(config).run()
+
+    class AsciihubServer(uvicorn.Server):
+        async def serve(self, sockets: Any = None) -> None:
+            built = await build_services(settings)  # an AsciihubError leaves as one line
+            try:
+                self.config.app = create_app(settings, services=built, background=background)
+                await super().serve(sockets=sockets)
+            finally:
+                await built.close()
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                bound = self.servers[0].sockets[0].getsockname()
+                typer.echo(f"asciihub is serving on http://{bound[0]}:{bound[1]}", err=False)
+
+    return AsciihubServer(uvicorn_config(settings, None))
 
 
 def _serve_many(settings: Any, workers: int, config: str | None, data_dir: str | None) -> None:
     """Run ``workers`` processes on one socket (uvicorn's supervisor)."""
     import os
 
-    import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
+    from asciihub.api.http_guard import uvicorn_config
+    from asciihub.bootstrap import build_services
     from asciihub.errors import InvalidInput
 
     if settings.port == 0:
         message = "--workers needs a fixed --port (0 would give each process its own)"
         raise InvalidInput(message, code="invalid_option")
+
+    async def preflight() -> None:  # the same start-up errors, once, as one line
+        built = await build_services(settings)
+        await built.close()
+
+    asyncio.run(preflight())
     os.environ["ASCIIHUB_HOST"] = settings.host
     os.environ["ASCIIHUB_PORT"] = str(settings.port)
     if config:
         os.environ["ASCIIHUB_CONFIG"] = config
     if data_dir:
         os.environ["ASCIIHUB_DATA_DIR"] = data_dir
+    server_config = uvicorn_config(
+        settings, "asciihub.api.asgi:app_from_environment", factory=True, workers=workers
+    )
+    sock = server_config.bind_socket()
     typer.echo(
         f"asciihub is serving on http://{settings.host}:{settings.port} ({workers} processes)"
     )
-    uvicorn.run(
-        "asciihub.api.asgi:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        lifespan="on",
-        access_log=False,
-        log_level=settings.log_level,
-        timeout_graceful_shutdown=10,
-        server_header=False,
-    )
+    try:
+        Multiprocess(server_config, sockets=[sock]).run()
+    except KeyboardInterrupt:
+        pass
