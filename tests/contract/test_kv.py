@@ -265,6 +265,16 @@ async def test_bad_cursor_is_refused(kv_store: KVStore) -> None:
 # --- K6: counters ---------------------------------------------------------------------
 
 
+async def test_concurrent_incr_counts_every_call_once(kv_store: KVStore) -> None:
+    # The rate limiter counts a hit before judging it: 50 racing increments must give
+    # 50 distinct results, so exactly as many callers see themselves over a limit.
+    results = await asyncio.gather(*(kv_store.incr("rl:race", ttl=60) for _ in range(50)))
+    assert sorted(results) == list(range(1, 51))
+    undone = await asyncio.gather(*(kv_store.incr("rl:race", -1, ttl=60) for _ in range(20)))
+    assert sorted(undone) == list(range(30, 50))
+    assert await kv_store.get("rl:race") == b"30"
+
+
 async def test_incr_counts_and_ttl_applies_on_creation(
     kv_store: KVStore, advance_time: Advance
 ) -> None:
