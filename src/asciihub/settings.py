@@ -432,6 +432,12 @@ class Settings:
         "X-Forwarded-For and X-Forwarded-Proto are believed. Empty trusts nobody: the "
         "client address is the TCP peer. See docs/operations.md (reverse proxy).",
     )
+    http_parser: str = _setting(
+        "auto",
+        "HTTP/1.1 parser of `asciihub serve`: `httptools` (fast, when installed), `h11` "
+        "(pure Python), or `auto` (httptools when installed). Both get the limits below.",
+        choices=("auto", "httptools", "h11"),
+    )
     http_header_timeout: float = _setting(
         10.0,
         "Seconds a client has to send a request's line and headers, from its first byte "

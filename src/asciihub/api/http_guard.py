@@ -29,6 +29,7 @@ import orjson
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from asciihub.errors import ConfigError
 from asciihub.services.networks import parse_address_list
 from asciihub.settings import Settings
 
@@ -212,6 +213,9 @@ def protocol_class(http: str = "auto") -> type[asyncio.Protocol]:
     """The guarded protocol for ``http`` (``auto``: httptools when installed, else h11)."""
     if http in ("auto", "httptools") and GuardedHttpToolsProtocol is not None:
         return GuardedHttpToolsProtocol
+    if http == "httptools":
+        message = "setting http_parser: httptools is not installed; pip install httptools"
+        raise ConfigError(message)
     return GuardedH11Protocol
 
 
@@ -223,13 +227,14 @@ def uvicorn_config(settings: Settings, app: Any, **options: Any) -> uvicorn.Conf
         app,
         host=settings.host,
         port=settings.port,
-        http=protocol_class(options.pop("http", "auto")),
+        http=protocol_class(settings.http_parser),
         lifespan="on",
         access_log=False,
         log_level=settings.log_level,
         timeout_graceful_shutdown=10,
         timeout_keep_alive=max(1, round(settings.http_idle_timeout)),
-        h11_max_incomplete_event_size=settings.http_max_header_bytes,
+        # h11's own cap sits above ours (one socket read more), so the JSON 431 wins.
+        h11_max_incomplete_event_size=settings.http_max_header_bytes + 256 * 1024,
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or "",
         server_header=False,
