@@ -127,6 +127,13 @@ def run() -> None:
             sys.exit(exc.exit_code)
         if debug:
             raise
+        if isinstance(exc, ModuleNotFoundError):  # an optional driver: name the extra
+            from asciihub.bootstrap import missing_driver
+
+            translated = missing_driver(exc)
+            if translated is not None:
+                typer.echo(f"error: {translated.message}", err=True)
+                sys.exit(1)
         typer.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
         sys.exit(1)
     # With standalone_mode off, click returns the code of a `typer.Exit` instead.
