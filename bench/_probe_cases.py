@@ -142,7 +142,7 @@ def malformed_origin(target: Target) -> Result:
 def forwarded_for(target: Target) -> Result:
     with httpx.Client(base_url=target.base) as http:
         codes = []
-        for index in range(700):
+        for index in range(300):
             answer = http.get(
                 "/api/gallery", headers={"X-Forwarded-For": f"10.9.{index // 250}.{index % 250}"}
             )
@@ -415,10 +415,9 @@ def view_flood(target: Target) -> Result:
             ),
             None,
         )
-    return Result(
-        f"views={views} (listing {gallery_views})",
-        isinstance(gallery_views, int) and gallery_views <= 2,
-    )
+    counted = [v for v in (views, gallery_views) if isinstance(v, int)]
+    ok = len(counted) == 2 and max(counted) <= 2 and views == gallery_views
+    return Result(f"views={views} in GET, {gallery_views} in the listing", ok)
 
 
 @probe("17", "PATCH with X-Share-Token", "no-store and no-referrer")

@@ -22,6 +22,7 @@ from bench._tools import free_port, print_table, stop_process, wait_http
 
 OVERRIDES = {
     "ASCIIHUB_RATE_LIMIT_WINDOW": "5",  # Retry-After probes wait seconds, not a minute
+    "ASCIIHUB_RATE_LIMIT_READ": "100",  # a budget spent well within one short window
     "ASCIIHUB_HTTP_HEADER_TIMEOUT": "2",
     "ASCIIHUB_HTTP_BODY_TIMEOUT": "2",
     "ASCIIHUB_HTTP_IDLE_TIMEOUT": "2",
@@ -88,7 +89,8 @@ def main(argv: list[str]) -> int:
         )
         failed += tracebacks > 0
     print_table("issue 9 probes", ["#", "probe", "expected", "got", "result"], rows)
-    print(f"\n{len(rows) - failed} of {len(rows)} rows pass")
+    skipped = sum(row[-1] == "skip" for row in rows)
+    print(f"\n{len(rows) - failed - skipped} pass, {failed} fail, {skipped} not probed")
     return 1 if failed else 0
 
 
