@@ -149,7 +149,15 @@ def _reads(url: str, forwarded: list[str]) -> list[int]:
 def test_forwarded_headers_are_ignored_by_default(tmp_path: Path) -> None:
     with running_server(tmp_path, {"ASCIIHUB_RATE_LIMIT_READ": "3"}) as (url, _):
         statuses = _reads(url, [f"203.0.113.{i}" for i in range(5)])
+        with httpx.Client(base_url=url) as http:  # a claimed https changes nothing
+            signed = http.post(
+                "/api/auth/signup",
+                json={"handle": "forwarded-proto", "password": "correct horse battery staple"},
+                headers={"Origin": url, "X-Forwarded-Proto": "https"},
+            )
     assert statuses == [200, 200, 200, 429, 429]
+    assert signed.status_code == 201, signed.text
+    assert signed.headers["set-cookie"].startswith("asciihub_session="), signed.headers
 
 
 def test_forwarded_headers_from_a_trusted_proxy_name_the_client(tmp_path: Path) -> None:
