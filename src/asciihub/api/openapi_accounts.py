@@ -212,6 +212,8 @@ def account_paths() -> dict[str, Any]:
         "/api/me/avatar": {
             "put": {
                 "summary": "Upload an avatar (PNG, JPEG, GIF or WebP; stored as a PNG)",
+                "description": "Needs a logged-in session; an API token gets 403 "
+                "`session_required`.",
                 **secured,
                 "requestBody": {
                     "required": True,
@@ -224,6 +226,7 @@ def account_paths() -> dict[str, Any]:
             },
             "delete": {
                 "summary": "Remove the avatar",
+                "description": "Needs a logged-in session, not an API token.",
                 **secured,
                 "responses": {"204": _NO_CONTENT, **_ERRORS},
             },
@@ -245,7 +248,13 @@ def account_paths() -> dict[str, Any]:
                 "summary": "Create an API token (the secret is shown once)",
                 **secured,
                 "requestBody": _body("TokenCreate"),
-                "responses": {"201": json_response(ref("Token"), "The new token"), **_ERRORS},
+                "description": "At most `max_tokens_per_user` live tokens; one more is 409 "
+                "`too_many_tokens`.",
+                "responses": {
+                    "201": json_response(ref("Token"), "The new token"),
+                    "409": ERROR,
+                    **_ERRORS,
+                },
             },
             "get": {
                 "summary": "The live API tokens",
