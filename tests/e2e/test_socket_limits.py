@@ -137,6 +137,28 @@ def test_an_oversized_body_with_connection_close_gets_its_413(server: str, size:
         assert b'"body_too_large"' in answer.read()
 
 
+@pytest.mark.parametrize(
+    ("origin", "status", "code"),
+    [(b"http://x", b"413", b"body_too_large"), (b"https://elsewhere", b"403", b"csrf_failed")],
+    ids=["too-large", "refused-early"],
+)
+def test_a_refused_chunked_body_still_gets_its_answer(
+    server: str, origin: bytes, status: bytes, code: bytes
+) -> None:
+    chunk = b"x" * 65536
+    with socket.create_connection(_address(server)) as sock:
+        sock.sendall(
+            b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Origin: %s\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" % origin
+        )
+        for _ in range(80):  # 5 MiB, written in full before reading, as urllib does
+            sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        sock.sendall(b"0\r\n\r\n")
+        answer = _read_until_closed(sock, time.monotonic() + 10)
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:80]
+    assert b'"' + code + b'"' in answer
+
+
 # --- defect 2: X-Forwarded-For only from trusted proxies -------------------------------
 def _reads(url: str, forwarded: list[str]) -> list[int]:
     with httpx.Client(base_url=url) as http:
