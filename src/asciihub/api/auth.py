@@ -158,12 +158,16 @@ class AuthGate:
             await self.app(scope, receive, send)
             return
         headers = _headers(scope)
-        try:
-            if scope["type"] == "http" and scope["path"] == METRICS_PATH:
-                self.metrics = self.metrics or MetricsGuard(services.settings)
+        if scope["type"] == "http" and scope["path"] == METRICS_PATH:
+            self.metrics = self.metrics or MetricsGuard(services.settings)
+            try:
                 self.metrics.check(client_ip(scope), headers)
-                await self.app(scope, receive, send)
+            except AsciihubError as exc:
+                await error_response(exc)(scope, receive, send)
                 return
+            await self.app(scope, receive, send)
+            return
+        try:
             principal = await self._principal(services, scope, headers)
             if scope["type"] == "websocket":
                 allowed = site_origins(scope["scheme"], headers.get("host"), services.settings)
