@@ -75,6 +75,8 @@ COMMAND_MODULES = {
     "migrate": "maintenance",
     "migrate-data": "maintenance",
     "fsck": "maintenance",
+    "backup": "backup",
+    "restore": "backup",
 }
 _VALUE_OPTIONS = ("--config", "--data-dir")
 
