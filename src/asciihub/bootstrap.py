@@ -22,6 +22,7 @@ from asciihub.services.exports import ExportLimits, ExportService
 from asciihub.services.gallery import GalleryCache, GalleryService
 from asciihub.services.idempotency import IdempotencyService
 from asciihub.services.images import ImageService
+from asciihub.services.imports import ImportLimits, ImportService
 from asciihub.services.jobs import JobLimits, JobService
 from asciihub.services.mailer import open_mailer
 from asciihub.services.notifications import NotificationService
@@ -311,6 +312,23 @@ class BackgroundServices:
     generator: FrameGenerator
     engine_limits: EngineLimits
     exports: ExportService
+    imports: ImportService | None = None
+
+
+def import_limits(settings: Settings) -> ImportLimits:
+    """The caps on imports from Settings."""
+    from asciihub.services.archives import ArchiveLimits
+
+    return ImportLimits(
+        max_bytes=settings.import_max_bytes,
+        archive=ArchiveLimits(
+            max_entries=settings.import_max_entries,
+            max_unpacked_bytes=settings.import_max_unpacked_bytes,
+            max_ratio=settings.import_max_ratio,
+        ),
+        idle_time_limit=settings.import_idle_time_limit,
+        document=input_limits(settings).document,
+    )
 
 
 async def open_queue(settings: Settings, *, consumer_name: str | None = None) -> JobQueue:
@@ -409,6 +427,9 @@ async def build_background(
             ),
             public_url=settings.resolved_public_url(),
             presigned_downloads=settings.export_presigned_downloads,
+        ),
+        imports=ImportService(
+            artworks=artworks, jobs=jobs, objects=objects, limits=import_limits(settings)
         ),
         engine_limits=EngineLimits(
             max_pixels=settings.engine_max_image_pixels,

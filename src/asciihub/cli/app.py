@@ -77,6 +77,7 @@ COMMAND_MODULES = {
     "fsck": "maintenance",
     "backup": "backup",
     "restore": "backup",
+    "import": "imports",
 }
 _VALUE_OPTIONS = ("--config", "--data-dir")
 

@@ -144,7 +144,8 @@ def read_cast(
             shown_at, pending = capped, True
     if pending:
         duration = header.get("duration")
-        end = capped + LAST_FRAME_MS / 1000
+        # Until the last event (an exit, a marker), else for LAST_FRAME_MS.
+        end = capped if capped > shown_at else capped + LAST_FRAME_MS / 1000
         if isinstance(duration, int | float) and not isinstance(duration, bool):
             end = capped + min(max(float(duration) - last, 0.0), cap)
         _emit(recording, read_screen(screen), max(end - shown_at, 0.001), limits)

@@ -42,10 +42,12 @@ GENERATION_QUEUE = "generation"
 CONVERSION_QUEUE = "conversion"
 THUMBNAIL_QUEUE = "thumbnails"
 EXPORT_QUEUE = "exports"
+IMPORT_QUEUE = "imports"
 JOB_QUEUES = {
     "generation": GENERATION_QUEUE,
     "conversion": CONVERSION_QUEUE,
     "export": EXPORT_QUEUE,
+    "import": IMPORT_QUEUE,
 }
 OUTAGE_DEAD_CODE = "dependency_unavailable"
 """The dead-letter code of a job message whose every delivery met a dependency down."""
