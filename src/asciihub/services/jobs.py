@@ -101,6 +101,8 @@ def job_json(job: JobRow) -> dict[str, Any]:
     }
     if job.artwork_id is not None:
         body["artwork_id"] = job.artwork_id
+    if job.result and isinstance(job.result.get("artwork_ids"), list):
+        body["artwork_ids"] = job.result["artwork_ids"]  # an import that made several
     if job.status == "failed":
         body["error"] = {"code": job.error_code or "failed", "message": job.error_message or ""}
     return body
