@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from asciihub.engine.decode import EngineLimits
 from asciihub.engine.document import DocumentLimits
@@ -18,6 +19,7 @@ from asciihub.services.analytics import AnalyticsService
 from asciihub.services.artwork_input import InputLimits
 from asciihub.services.artworks import ArtworkService
 from asciihub.services.datamigration import Endpoint
+from asciihub.services.export_all import ExportAllService
 from asciihub.services.exports import ExportLimits, ExportService
 from asciihub.services.gallery import GalleryCache, GalleryService
 from asciihub.services.idempotency import IdempotencyService
@@ -283,6 +285,15 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
         settings, db=db, kv=kv, objects=objects, artworks=artworks, artworks_repo=artworks_repo
     )
     auth.shares.notify = background.notifications.share_sent
+    background.export_all = build_export_all(
+        settings,
+        artworks=artworks,
+        artworks_repo=artworks_repo,
+        objects=objects,
+        background=background,
+        auth=auth,
+        db=db,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -313,6 +324,53 @@ class BackgroundServices:
     engine_limits: EngineLimits
     exports: ExportService
     imports: ImportService | None = None
+    export_all: ExportAllService | None = None
+
+
+def build_export_all(
+    settings: Settings,
+    *,
+    artworks: ArtworkService,
+    artworks_repo: SqlArtworkRepository,
+    objects: ObjectStore,
+    background: BackgroundServices,
+    auth: AuthServices,
+    db: Database,
+) -> ExportAllService:
+    """The export-all service, reading the account parts through their services."""
+    from asciihub.services.accounts import account_json
+    from asciihub.services.export_all import AccountData
+    from asciihub.services.shares import share_json
+    from asciihub.services.tokens import token_json
+
+    accounts_repo = SqlAccountRepository(db)
+    share_repo = SqlShareRepository(db)
+    token_repo = SqlTokenRepository(db)
+
+    async def account(user_id: str) -> Any:
+        row = await accounts_repo.get(user_id)
+        return account_json(row) if row is not None else {"id": user_id}
+
+    async def tokens(user_id: str) -> Any:
+        return [token_json(row) for row in await token_repo.list_for(user_id)]
+
+    async def shares(artwork_id: str) -> Any:
+        return [share_json(row) for row in await share_repo.list_for(artwork_id)]
+
+    return ExportAllService(
+        artworks=artworks,
+        artworks_repo=artworks_repo,
+        objects=objects,
+        jobs=background.jobs,
+        account_data=AccountData(
+            account=account,
+            preferences=auth.preferences.get,
+            tokens=tokens,
+            shares=shares,
+        ),
+        ttl_seconds=settings.export_all_ttl,
+        public_url=settings.resolved_public_url(),
+    )
 
 
 def import_limits(settings: Settings) -> ImportLimits:

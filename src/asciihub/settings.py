@@ -298,6 +298,12 @@ class Settings:
         "of the object store, valid for 15 minutes, when it gives one (S3, R2); otherwise "
         "the API sends the bytes itself.",
     )
+    export_all_ttl: int = _setting(
+        7 * 24 * 3600,
+        "Seconds an export-all archive (`POST /api/me/export-all`) stays downloadable; "
+        "after that the download answers 404 `export_expired` and the archive is deleted.",
+        low=60,
+    )
     import_max_bytes: int = _setting(
         20 * 1024 * 1024,
         "Largest file `POST /api/import` and `asciihub import` accept, in bytes.",

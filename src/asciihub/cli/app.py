@@ -78,6 +78,7 @@ COMMAND_MODULES = {
     "backup": "backup",
     "restore": "backup",
     "import": "imports",
+    "export-all": "imports",
 }
 _VALUE_OPTIONS = ("--config", "--data-dir")
 

@@ -1,4 +1,4 @@
-"""``asciihub import FILE``: .cast, .txt, .ans, .json or .zip files into new artworks."""
+"""``asciihub import FILE`` and ``asciihub export-all HANDLE``: data in and out."""
 
 from __future__ import annotations
 
@@ -47,3 +47,28 @@ def import_file(
             f"{art['id']}  {art['frame_count']} frame(s) {art['width']}x{art['height']}  "
             f"{art.get('title') or ''}"
         )
+
+
+@app.command("export-all")
+def export_all(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="The user whose data to export.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default asciihub-HANDLE-all.zip).")
+    ] = None,
+) -> None:
+    """Write a ZIP of every artwork of a user, with their share links and settings."""
+    target = output or Path(f"asciihub-{handle}-all.zip")
+
+    async def work(built: Any) -> tuple[int, int]:
+        user = await built.users_repo.get_by_handle(handle)
+        if user is None:
+            typer.echo(f"error: no user with handle {handle!r}", err=True)
+            raise typer.Exit(2)
+        data: bytes = await built.background.export_all.build(user.id)
+        target.write_bytes(data)
+        count = len([r async for r in built.artworks_repo.iter_all() if r.user_id == user.id])
+        return len(data), count
+
+    size, count = run_with_services(state(ctx).settings(), work)
+    typer.echo(f"wrote {target}: {count} artwork(s), {size} bytes")

@@ -48,6 +48,7 @@ JOB_QUEUES = {
     "conversion": CONVERSION_QUEUE,
     "export": EXPORT_QUEUE,
     "import": IMPORT_QUEUE,
+    "export_all": EXPORT_QUEUE,
 }
 OUTAGE_DEAD_CODE = "dependency_unavailable"
 """The dead-letter code of a job message whose every delivery met a dependency down."""

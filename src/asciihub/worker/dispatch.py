@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from asciihub.bootstrap import Services
 from asciihub.queue import BatchMessage, Handler, PermanentFailure, per_message
-from asciihub.worker import analytics, conversion, email, export, generation, thumbnail
+from asciihub.worker import analytics, conversion, email, export, export_all, generation, thumbnail
 from asciihub.worker import imports as import_job
 from asciihub.worker.jobrun import outage_outcome
 
@@ -23,6 +23,7 @@ HANDLERS: dict[str, MessageHandler] = {
     "analytics": analytics.handle,
     "email": email.handle,
     "import": import_job.handle,
+    "export_all": export_all.handle,
 }
 QUEUE_KINDS = {
     "generation": "generation",
