@@ -16,7 +16,7 @@ import pytest
 from asciihub.engine.document import build_document
 from asciihub.render.asciicast import cast_bytes
 from asciihub.render.exports import RenderOptions, zip_bytes
-from tests.jobs.conftest import wait_job
+from tests.jobs.conftest import eventually, wait_job
 
 DOCUMENT = build_document(
     [
@@ -42,14 +42,12 @@ async def test_a_cast_imports_through_the_queue(jobs_client: Any) -> None:
     assert [f["duration_ms"] for f in art["frames"]] == [120, 300]
     assert art["frames"][1]["colors"] == "AAECAwQFBgcICQoL"
     assert art["user_id"] == client.user["id"]
-    # The upload is gone once the job is done.
-    assert [k async for k in _media(client)] == []
 
+    # The upload is deleted right after the job is marked done.
+    async def no_uploads() -> bool:
+        return not (await client.services.objects.list("media/")).objects
 
-async def _media(client: Any) -> Any:
-    page = await client.services.objects.list("media/")
-    for info in page.objects:
-        yield info.key
+    await eventually(no_uploads)
 
 
 @pytest.mark.parametrize("deployment_settings", ["embedded"], indirect=True)

@@ -426,6 +426,7 @@ class Restore:
             summary = RestoreSummary()
             etags = await self._objects(tar, manifest, summary)
             patched = await self._rows(tar, manifest, etags, summary)
+            await self.target.reset_sequences()
             await self.target.reindex()
             await self._queue(manifest, summary)
             await self._verify(manifest, patched, summary)

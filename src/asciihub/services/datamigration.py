@@ -37,6 +37,7 @@ from asciihub.storage.metadata.transfer import (
     copy_order,
     copy_table,
     count_rows,
+    reset_sequences,
     row_from_json,
     row_to_json,
     snapshot_rows,
@@ -108,6 +109,10 @@ class Endpoint:
     async def reindex(self) -> None:
         """Rebuild the full-text search index from the artwork rows."""
         await SqlArtworkRepository(self.db).reindex()
+
+    async def reset_sequences(self) -> None:
+        """Move id sequences past the copied rows (PostgreSQL)."""
+        await reset_sequences(self.db)
 
 
 @dataclass
@@ -213,6 +218,7 @@ class DataMigration:
         for prefix in KV_PREFIXES:
             await self._phase(f"kv:{prefix}", functools.partial(self._kv, prefix))
         if "search" not in self.state["done"]:
+            await self.target.reset_sequences()
             await SqlArtworkRepository(self.target.db).reindex()
             self.state["done"].append("search")
             self._save()

@@ -113,6 +113,31 @@ async def upsert_rows(db: Database, table: sa.Table, rows: Sequence[dict[str, An
             await conn.execute(_upsert(db, table, rows))
 
 
+async def reset_sequences(db: Database) -> None:
+    """After rows were copied with their ids, move PostgreSQL's id sequences past them.
+
+    Without it the next row inserted without an id (an analytics point) would take
+    id 1 again and collide. SQLite's rowid needs nothing.
+    """
+    if db.is_sqlite:
+        return
+    for table in copy_order():
+        columns = _pk(table)
+        if len(columns) != 1 or not isinstance(columns[0].type, sa.Integer):
+            continue
+        name, column = table.name, columns[0].name
+        statement = sa.text(
+            f"SELECT setval(pg_get_serial_sequence('{name}', '{column}'), "
+            f"GREATEST(COALESCE(MAX({column}), 0), 1), MAX({column}) IS NOT NULL) FROM {name}"
+        )
+        async with db.write() as conn:
+            sequence = await conn.execute(
+                sa.text(f"SELECT pg_get_serial_sequence('{name}', '{column}')")
+            )
+            if sequence.scalar() is not None:
+                await conn.execute(statement)
+
+
 async def count_rows(db: Database, table: sa.Table) -> int:
     """How many rows ``table`` holds."""
     async with db.read() as conn:
