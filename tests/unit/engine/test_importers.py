@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import pty
 import shutil
 import struct
 import subprocess
@@ -121,6 +122,36 @@ def test_a_real_asciinema_recording_imports(tmp_path: Path) -> None:
     assert last.colors is not None
     assert last.colors[:3] == bytes((0xCD, 0, 0))  # "red" in red
     assert last.colors[4 * 3 : 4 * 3 + 3] == bytes((0xDE, 0xDE, 0xD6))  # "plain" default ink
+
+    # And back out: the imported frames exported as a .cast play in `asciinema cat`.
+    frames = [{"text": f.text, "duration_ms": f.duration_ms} for f in recording.frames]
+    for item, frame in zip(frames, recording.frames, strict=True):
+        if frame.colors is not None:
+            item["colors"] = base64.b64encode(frame.colors).decode()
+    exported = tmp_path / "again.cast"
+    exported.write_bytes(cast_bytes(build_document(frames), title="again"))
+    primary, secondary = pty.openpty()  # `asciinema cat` opens /dev/tty: give it one
+    terminal = os.ttyname(secondary)
+
+    def own_terminal() -> None:  # a new session whose controlling terminal is the pty
+        os.setsid()
+        os.close(os.open(terminal, os.O_RDWR))
+
+    try:
+        played = subprocess.run(
+            ["asciinema", "cat", str(exported)],
+            env=env,
+            stdin=secondary,
+            capture_output=True,
+            timeout=60,
+            preexec_fn=own_terminal,
+        )
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert played.returncode == 0, played.stderr
+    assert b"red" in played.stdout and b"line two" in played.stdout
+    assert b"\x1b[38;2;205;0;0m" in played.stdout  # the red kept as truecolor
 
 
 def _sauce(width: int, title: str = "Sunset") -> bytes:
