@@ -20,6 +20,7 @@ CASES = (
     "outages",
     "uploads-crash",
     "probes",
+    "backup",
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from asciihub.engine.decode import EngineLimits
 from asciihub.engine.document import DocumentLimits
@@ -20,10 +21,12 @@ from asciihub.services.analytics import AnalyticsService
 from asciihub.services.artwork_input import InputLimits
 from asciihub.services.artworks import ArtworkService
 from asciihub.services.datamigration import Endpoint
+from asciihub.services.export_all import ExportAllService
 from asciihub.services.exports import ExportLimits, ExportService
 from asciihub.services.gallery import GalleryCache, GalleryService
 from asciihub.services.idempotency import IdempotencyService
 from asciihub.services.images import ImageService
+from asciihub.services.imports import ImportLimits, ImportService
 from asciihub.services.jobs import JobLimits, JobService
 from asciihub.services.mailer import open_mailer
 from asciihub.services.notifications import NotificationService
@@ -331,6 +334,15 @@ async def _build_services(
         settings, db=db, kv=kv, objects=objects, artworks=artworks, artworks_repo=artworks_repo
     )
     auth.shares.notify = background.notifications.share_sent
+    background.export_all = build_export_all(
+        settings,
+        artworks=artworks,
+        artworks_repo=artworks_repo,
+        objects=objects,
+        background=background,
+        auth=auth,
+        db=db,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -360,6 +372,70 @@ class BackgroundServices:
     generator: FrameGenerator
     engine_limits: EngineLimits
     exports: ExportService
+    imports: ImportService | None = None
+    export_all: ExportAllService | None = None
+
+
+def build_export_all(
+    settings: Settings,
+    *,
+    artworks: ArtworkService,
+    artworks_repo: SqlArtworkRepository,
+    objects: ObjectStore,
+    background: BackgroundServices,
+    auth: AuthServices,
+    db: Database,
+) -> ExportAllService:
+    """The export-all service, reading the account parts through their services."""
+    from asciihub.services.accounts import account_json
+    from asciihub.services.export_all import AccountData
+    from asciihub.services.shares import share_json
+    from asciihub.services.tokens import token_json
+
+    accounts_repo = SqlAccountRepository(db)
+    share_repo = SqlShareRepository(db)
+    token_repo = SqlTokenRepository(db)
+
+    async def account(user_id: str) -> Any:
+        row = await accounts_repo.get(user_id)
+        return account_json(row) if row is not None else {"id": user_id}
+
+    async def tokens(user_id: str) -> Any:
+        return [token_json(row) for row in await token_repo.list_for(user_id)]
+
+    async def shares(artwork_id: str) -> Any:
+        return [share_json(row) for row in await share_repo.list_for(artwork_id)]
+
+    return ExportAllService(
+        artworks=artworks,
+        artworks_repo=artworks_repo,
+        objects=objects,
+        jobs=background.jobs,
+        account_data=AccountData(
+            account=account,
+            preferences=auth.preferences.get,
+            tokens=tokens,
+            shares=shares,
+        ),
+        ttl_seconds=settings.export_all_ttl,
+        public_url=settings.resolved_public_url(),
+    )
+
+
+def import_limits(settings: Settings) -> ImportLimits:
+    """The caps on imports from Settings."""
+    from asciihub.services.archives import ArchiveLimits
+
+    return ImportLimits(
+        max_bytes=settings.import_max_bytes,
+        archive=ArchiveLimits(
+            max_entries=settings.import_max_entries,
+            max_unpacked_bytes=settings.import_max_unpacked_bytes,
+            max_ratio=settings.import_max_ratio,
+        ),
+        idle_time_limit=settings.import_idle_time_limit,
+        document=input_limits(settings).document,
+    )
 
 
 async def open_queue(settings: Settings, *, consumer_name: str | None = None) -> JobQueue:
@@ -458,6 +534,9 @@ async def build_background(
             ),
             public_url=settings.resolved_public_url(),
             presigned_downloads=settings.export_presigned_downloads,
+        ),
+        imports=ImportService(
+            artworks=artworks, jobs=jobs, objects=objects, limits=import_limits(settings)
         ),
         engine_limits=EngineLimits(
             max_pixels=settings.engine_max_image_pixels,

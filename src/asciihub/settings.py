@@ -172,7 +172,7 @@ class Settings:
 
     # --- job queue ---------------------------------------------------------------------
     queue_names: str = _setting(
-        "generation,conversion,exports,thumbnails,analytics,email",
+        "generation,conversion,exports,imports,thumbnails,analytics,email",
         "Comma-separated queues the consumers read (names: a-z, 0-9, `_`, `-`); "
         "`asciihub worker --queues` narrows it per process.",
     )
@@ -297,6 +297,38 @@ class Settings:
         "Answer `GET /api/exports/{id}/download` with a redirect (302) to a presigned URL "
         "of the object store, valid for 15 minutes, when it gives one (S3, R2); otherwise "
         "the API sends the bytes itself.",
+    )
+    export_all_ttl: int = _setting(
+        7 * 24 * 3600,
+        "Seconds an export-all archive (`POST /api/me/export-all`) stays downloadable; "
+        "after that the download answers 404 `export_expired` and the archive is deleted.",
+        low=60,
+    )
+    import_max_bytes: int = _setting(
+        20 * 1024 * 1024,
+        "Largest file `POST /api/import` and `asciihub import` accept, in bytes.",
+        low=1024,
+    )
+    import_max_entries: int = _setting(
+        1000, "Most entries (files and folders) a ZIP archive to import may hold.", low=1
+    )
+    import_max_unpacked_bytes: int = _setting(
+        200 * 1024 * 1024,
+        "Most bytes the entries of a ZIP archive to import may unpack to, in all "
+        "(declared sizes checked first, real bytes counted while reading).",
+        low=1024,
+    )
+    import_max_ratio: int = _setting(
+        100,
+        "Highest unpacked/packed size ratio of one ZIP entry above 1 MiB; a higher one "
+        "is refused as a zip bomb.",
+        low=2,
+    )
+    import_idle_time_limit: float = _setting(
+        3.0,
+        "Longest pause, in seconds, an imported asciicast recording keeps (longer ones "
+        "are shortened to it; a recording's own `idle_time_limit` may make it shorter).",
+        low=0.01,
     )
     idempotency_ttl: int = _setting(
         86400,

@@ -197,6 +197,7 @@ PRINCIPAL_ROUTES: list[tuple[str, str, Any, dict[str, str], int]] = [
     ),
     ("POST", "/api/generate", {"prompt": "a cat"}, {**ACCOUNT_ONLY, "read_token": "403"}, 202),
     ("GET", "/api/analytics/usage", None, ACCOUNT_ONLY, 200),
+    ("POST", "/api/me/export-all", None, {**ACCOUNT_ONLY, "read_token": "403"}, 202),
 ]
 # Routes outside the matrix, with the reason; the route-table check accepts them.
 NOT_IN_MATRIX = {
@@ -221,6 +222,10 @@ NOT_IN_MATRIX = {
     ("POST", "/api/convert"): "multipart upload; the policy of POST /api/generate",
     ("GET", "/api/jobs/{job_id}"): "answers only the job's creator (job suites)",
     ("GET", "/api/analytics/popular"): "aggregates of public artworks only",
+    ("POST", "/api/import"): "multipart upload; the policy of POST /api/convert; "
+    "tests/jobs/test_imports.py",
+    ("GET", "/api/me/export-all/{job_id}/download"): "answers only the archive's owner; "
+    "tests/jobs/test_export_all.py",
 }
 
 

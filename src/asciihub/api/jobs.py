@@ -68,6 +68,35 @@ async def convert(request: Request) -> Response:
     return _accepted(body)
 
 
+async def import_file(request: Request) -> Response:
+    """POST /api/import: store the file, queue its import; 202 ``{"job_id"}``."""
+    built = services(request)
+    principal = await principal_for(request)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "multipart/form-data":
+        message = "send the file as multipart/form-data with a `file` field"
+        raise UnsupportedMedia(message, code="expected_multipart")
+    async with request.form(max_files=1, max_fields=4) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            message = "the form needs a `file` field holding a .cast, .txt, .ans, .json or .zip"
+            raise InvalidInput(message, code="missing_file")
+        limit = built.settings.import_max_bytes
+        if upload.size is not None and upload.size > limit:
+            message = f"the file is {upload.size} bytes; the limit is {limit} (import_max_bytes)"
+            raise TooLarge(message, code="import_too_large")
+        title = form.get("title")
+        if title is not None and not isinstance(title, str):
+            message = "form field 'title' must be text"
+            raise InvalidInput(message, code="invalid_form")
+        imports = built.background.imports
+        assert imports is not None
+        body = await imports.submit(
+            principal, _chunks(upload), filename=upload.filename or "", title=title or None
+        )
+    return _accepted(body)
+
+
 async def get_job(request: Request) -> Response:
     """GET /api/jobs/{id}: status, progress, artwork id or error (owner only)."""
     principal = await principal_for(request)
@@ -78,5 +107,6 @@ async def get_job(request: Request) -> Response:
 routes = [
     Route("/api/generate", generate, methods=["POST"], name="generate"),
     Route("/api/convert", convert, methods=["POST"], name="convert"),
+    Route("/api/import", import_file, methods=["POST"], name="import_file"),
     Route("/api/jobs/{job_id}", get_job, methods=["GET"], name="get_job"),
 ]

@@ -14,6 +14,7 @@ from asciihub.api.openapi_accounts import SCHEMAS, SECURITY_SCHEMES, account_pat
 from asciihub.api.openapi_exports import EXPORT_SCHEMAS, export_paths
 from asciihub.api.openapi_jobs import JOB_SCHEMAS, job_paths
 from asciihub.api.openapi_parts import ERROR, errors, json_response, ref
+from asciihub.api.openapi_portability import PORTABILITY_SCHEMAS, portability_paths
 
 _ERRORS = errors(400, 404, 413, 415, 429, 503)
 _ID = {"name": "artwork_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -262,9 +263,21 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "Make, keep, share and export ASCII art and animations.",
         },
-        "paths": {**_paths(), **account_paths(), **job_paths(), **export_paths()},
+        "paths": {
+            **_paths(),
+            **account_paths(),
+            **job_paths(),
+            **export_paths(),
+            **portability_paths(),
+        },
         "components": {
-            "schemas": {**_SCHEMAS, **SCHEMAS, **JOB_SCHEMAS, **EXPORT_SCHEMAS},
+            "schemas": {
+                **_SCHEMAS,
+                **SCHEMAS,
+                **JOB_SCHEMAS,
+                **EXPORT_SCHEMAS,
+                **PORTABILITY_SCHEMAS,
+            },
             "securitySchemes": SECURITY_SCHEMES,
         },
     }

@@ -75,6 +75,10 @@ COMMAND_MODULES = {
     "migrate": "maintenance",
     "migrate-data": "maintenance",
     "fsck": "maintenance",
+    "backup": "backup",
+    "restore": "backup",
+    "import": "imports",
+    "export-all": "imports",
 }
 _VALUE_OPTIONS = ("--config", "--data-dir")
 

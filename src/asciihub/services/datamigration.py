@@ -22,14 +22,41 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from asciihub.storage.kv.protocol import KVStore
 from asciihub.storage.metadata.artworks import SqlArtworkRepository
 from asciihub.storage.metadata.database import Database
-from asciihub.storage.metadata.transfer import copy_order, copy_table, count_rows, table_checksum
+from asciihub.storage.metadata.migrate import current_revision
+from asciihub.storage.metadata.transfer import (
+    copy_order,
+    copy_table,
+    count_rows,
+    reset_sequences,
+    row_from_json,
+    row_to_json,
+    snapshot_rows,
+    table_checksum,
+    update_checksum,
+    upsert_rows,
+)
+
+__all__ = [
+    "OBJECT_CONCURRENCY",
+    "DataMigration",
+    "Endpoint",
+    "Verification",
+    "all_objects",
+    "object_chunks",
+    "row_from_json",
+    "row_to_json",
+    "update_checksum",
+]
 from asciihub.storage.objects.protocol import ObjectInfo, ObjectStore
 
 KV_PREFIXES = ("session:",)
@@ -39,11 +66,53 @@ Progress = Callable[[str, int, int | None], None]
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One deployment's bindings."""
+    """One deployment's bindings, and the table-level steps whole-deployment copies use.
+
+    ``migrate-data``, ``backup`` and ``restore`` work below the repositories, on the
+    tables themselves; these methods are the only door they go through.
+    """
 
     db: Database
     objects: ObjectStore
     kv: KVStore
+
+    @staticmethod
+    def tables() -> list[sa.Table]:
+        """Every table, parents before children."""
+        return copy_order()
+
+    def snapshot(self) -> AbstractAsyncContextManager[Any]:
+        """A read-only connection that sees one committed state of every table."""
+        return self.db.snapshot()
+
+    @staticmethod
+    def snapshot_rows(conn: Any, table: sa.Table) -> AsyncIterator[list[dict[str, Any]]]:
+        """The rows of ``table`` in key order, in batches, as ``conn`` sees them."""
+        return snapshot_rows(conn, table)
+
+    async def write_rows(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """Insert (or update) ``rows`` of ``table`` in one transaction."""
+        await upsert_rows(self.db, table, rows)
+
+    async def count(self, table: sa.Table) -> int:
+        """How many rows ``table`` holds."""
+        return await count_rows(self.db, table)
+
+    async def checksum(self, table: sa.Table) -> tuple[int, str]:
+        """(rows, SHA-256 of every row in canonical form, key order)."""
+        return await table_checksum(self.db, table)
+
+    async def revision(self) -> str | None:
+        """The schema revision the database is at."""
+        return await current_revision(self.db)
+
+    async def reindex(self) -> None:
+        """Rebuild the full-text search index from the artwork rows."""
+        await SqlArtworkRepository(self.db).reindex()
+
+    async def reset_sequences(self) -> None:
+        """Move id sequences past the copied rows (PostgreSQL)."""
+        await reset_sequences(self.db)
 
 
 @dataclass
@@ -64,10 +133,13 @@ class Verification:
         )
 
 
-async def _all_objects(store: ObjectStore, after: str | None = None) -> AsyncIterator[ObjectInfo]:
+async def all_objects(
+    store: ObjectStore, after: str | None = None, *, prefix: str = ""
+) -> AsyncIterator[ObjectInfo]:
+    """Every object of ``store`` under ``prefix`` (after key ``after``), in key order."""
     cursor: str | None = None
     while True:
-        page = await store.list("", cursor=cursor)
+        page = await store.list(prefix, cursor=cursor)
         for info in page.objects:
             if after is None or info.key > after:
                 yield info
@@ -76,10 +148,12 @@ async def _all_objects(store: ObjectStore, after: str | None = None) -> AsyncIte
         cursor = page.cursor
 
 
-async def _chunks(store: ObjectStore, after: str | None = None) -> AsyncIterator[list[ObjectInfo]]:
+async def object_chunks(
+    store: ObjectStore, after: str | None = None
+) -> AsyncIterator[list[ObjectInfo]]:
     """The store's objects in key order, ``OBJECT_CONCURRENCY`` at a time."""
     chunk: list[ObjectInfo] = []
-    async for info in _all_objects(store, after):
+    async for info in all_objects(store, after):
         chunk.append(info)
         if len(chunk) == OBJECT_CONCURRENCY:
             yield chunk
@@ -95,7 +169,7 @@ async def _object_digest(store: ObjectStore) -> tuple[int, str]:
 
     digest = hashlib.sha256()
     count = 0
-    async for chunk in _chunks(store):
+    async for chunk in object_chunks(store):
         hashes = await asyncio.gather(*(sha(info.key) for info in chunk))
         for info, data_hash in zip(chunk, hashes, strict=True):
             digest.update(info.key.encode() + b"\0" + data_hash)
@@ -144,6 +218,7 @@ class DataMigration:
         for prefix in KV_PREFIXES:
             await self._phase(f"kv:{prefix}", functools.partial(self._kv, prefix))
         if "search" not in self.state["done"]:
+            await self.target.reset_sequences()
             await SqlArtworkRepository(self.target.db).reindex()
             self.state["done"].append("search")
             self._save()
@@ -174,10 +249,10 @@ class DataMigration:
         # A chunk is copied concurrently and recorded as done only once all of it is.
         # What the target holds comes from its own listing, walked in step with the
         # source's (both are in key order), not from one HEAD request per object.
-        target = _all_objects(self.target.objects, after)
+        target = all_objects(self.target.objects, after)
         held: dict[str, ObjectInfo] = {}
         ahead: ObjectInfo | None = None
-        async for chunk in _chunks(self.source.objects, after):
+        async for chunk in object_chunks(self.source.objects, after):
             last = chunk[-1].key
             while ahead is None or ahead.key <= last:
                 if ahead is not None:
@@ -224,7 +299,7 @@ class DataMigration:
     async def totals(self) -> dict[str, int]:
         """How many items each phase has on the source (for progress bars)."""
         totals = {f"rows:{t.name}": await count_rows(self.source.db, t) for t in copy_order()}
-        totals["objects"] = sum([1 async for _ in _all_objects(self.source.objects)])
+        totals["objects"] = sum([1 async for _ in all_objects(self.source.objects)])
         return totals
 
     async def _kv_count(self, kv: KVStore) -> int:

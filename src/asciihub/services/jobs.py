@@ -43,10 +43,13 @@ GENERATION_QUEUE = "generation"
 CONVERSION_QUEUE = "conversion"
 THUMBNAIL_QUEUE = "thumbnails"
 EXPORT_QUEUE = "exports"
+IMPORT_QUEUE = "imports"
 JOB_QUEUES = {
     "generation": GENERATION_QUEUE,
     "conversion": CONVERSION_QUEUE,
     "export": EXPORT_QUEUE,
+    "import": IMPORT_QUEUE,
+    "export_all": EXPORT_QUEUE,
 }
 OUTAGE_DEAD_CODE = "dependency_unavailable"
 """The dead-letter code of a job message whose every delivery met a dependency down."""
@@ -100,6 +103,8 @@ def job_json(job: JobRow) -> dict[str, Any]:
     }
     if job.artwork_id is not None:
         body["artwork_id"] = job.artwork_id
+    if job.result and isinstance(job.result.get("artwork_ids"), list):
+        body["artwork_ids"] = job.result["artwork_ids"]  # an import that made several
     if job.status == "failed":
         body["error"] = {"code": job.error_code or "failed", "message": job.error_message or ""}
     return body

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from asciihub.bootstrap import Services
 from asciihub.queue import BatchMessage, Handler, PermanentFailure, per_message
-from asciihub.worker import analytics, conversion, email, export, generation, thumbnail
+from asciihub.worker import analytics, conversion, email, export, export_all, generation, thumbnail
+from asciihub.worker import imports as import_job
 from asciihub.worker.jobrun import outage_outcome
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,8 @@ HANDLERS: dict[str, MessageHandler] = {
     "thumbnail": thumbnail.handle,
     "analytics": analytics.handle,
     "email": email.handle,
+    "import": import_job.handle,
+    "export_all": export_all.handle,
 }
 QUEUE_KINDS = {
     "generation": "generation",
@@ -29,8 +32,9 @@ QUEUE_KINDS = {
     "thumbnails": "thumbnail",
     "analytics": "analytics",
     "email": "email",
+    "imports": "import",
 }
-JOB_QUEUES = ("generation", "conversion", "exports")
+JOB_QUEUES = ("generation", "conversion", "exports", "imports")
 """Queues whose messages are whole jobs: one message per handler call."""
 
 

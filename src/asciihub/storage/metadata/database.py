@@ -114,6 +114,22 @@ class Database:
             async with self.reader.connect() as conn:
                 yield conn
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only connection whose every query sees the same committed state.
+
+        SQLite: one deferred transaction (WAL keeps its snapshot while writers go on).
+        PostgreSQL: a ``REPEATABLE READ READ ONLY`` transaction.
+        """
+        with translate_errors():
+            async with self.reader.connect() as conn:
+                if not self.is_sqlite:
+                    conn = await conn.execution_options(
+                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                    )
+                async with conn.begin():
+                    yield conn
+
     async def close(self) -> None:
         """Dispose of every pooled connection."""
         await self.writer.dispose()

@@ -217,7 +217,7 @@ class SqlJobRepository:
         while True:
             query = (
                 sa.select(jobs.c.id, jobs.c.status, jobs.c.error_code, jobs.c.params)
-                .where(jobs.c.id > after, jobs.c.kind == "conversion")
+                .where(jobs.c.id > after, jobs.c.kind.in_(("conversion", "import")))
                 .order_by(jobs.c.id)
                 .limit(batch)
             )
