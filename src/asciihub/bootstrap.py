@@ -30,6 +30,7 @@ from asciihub.services.notifications import NotificationService
 from asciihub.services.passwords import PasswordHashing, PasswordRules
 from asciihub.services.preferences import AvatarLimits, PreferenceService
 from asciihub.services.ratelimit import Limit, RateLimiter
+from asciihub.services.rooms import RoomService, build_room_service
 from asciihub.services.sessions import SessionStore
 from asciihub.services.shares import ShareService
 from asciihub.services.tokens import TokenService
@@ -90,6 +91,7 @@ class Services:
     auth: AuthServices
     background: BackgroundServices
     rooms: RoomHub
+    live_rooms: RoomService
 
     async def housekeeping(self) -> dict[str, int]:
         """Backend upkeep that has no request to ride on: stale temp files, expired keys."""
@@ -112,6 +114,7 @@ class Services:
             await self.background.analytics.flush()
         except Exception:  # shutting down: report, then release the rest
             log.exception("event=views_flush_failed")
+        await self.live_rooms.close()
         await self.background.queue.close()
         await self.rooms.close()
         await self.kv.close()
@@ -296,6 +299,7 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
     auth.shares.notify = background.notifications.share_sent
     rooms = await open_rooms(settings)
     background.jobs.events = JobEvents(rooms, ttl=settings.room_job_ttl)
+    live_rooms = build_room_service(settings, rooms, artworks, kv)
     return Services(
         settings=settings,
         db=db,
@@ -310,6 +314,7 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
         background=background,
         auth=auth,
         rooms=rooms,
+        live_rooms=live_rooms,
     )
 
 
