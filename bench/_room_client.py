@@ -224,3 +224,12 @@ class RoomClient:
         if self._reader is not None:
             with contextlib.suppress(Exception):
                 await self._reader
+
+
+async def read_until_closed(sock: ClientConnection) -> list[dict[str, Any]]:
+    """Every message until the server closes the socket (then see ``sock.close_code``)."""
+    got: list[dict[str, Any]] = []
+    with contextlib.suppress(websockets.ConnectionClosed):
+        async for raw in sock:
+            got.append(orjson.loads(raw))
+    return got

@@ -127,9 +127,14 @@ class RoomSaver:
         state = room.state
         if state is None:
             return
+        seq = state.seq
         await room.hub.save_snapshot(
-            edit_room(room.artwork_id, room.epoch), Snapshot(state.seq, state.snapshot())
+            edit_room(room.artwork_id, room.epoch), Snapshot(seq, state.snapshot())
         )
+        # What the log no longer holds is not replayed either: a resume from before
+        # the snapshot gets the snapshot.
+        while room.recent and room.recent[0][0] <= seq:
+            room.recent.popleft()
 
     # --- epochs -------------------------------------------------------------------
     async def new_epoch(self, row: ArtworkRow) -> None:
