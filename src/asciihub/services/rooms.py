@@ -147,6 +147,9 @@ class LiveRoom:
         self.state = EditState.from_snapshot(snap.data)
         self.epoch = epoch
         self.recent.clear()
+        # Catch up before anyone is welcomed, so a welcome shows every acknowledged edit.
+        for event in await _read_all(self.hub, edit_room(self.artwork_id, epoch), snap.seq):
+            await self._on_edit(event)
         self._edit_feed = RoomFeed(
             self.hub,
             edit_room(self.artwork_id, epoch),
@@ -161,11 +164,12 @@ class LiveRoom:
         snap = await self.hub.load_snapshot(edit_room(self.artwork_id, self.epoch))
         if snap is None or self._edit_feed is None:
             return
+        for peer in list(self.peers.values()):
+            peer.close(CLOSE_EPOCH, "resync")
+        self.peers.clear()
         self.state = EditState.from_snapshot(snap.data)
         self.recent.clear()
         self._edit_feed.reset(self.state.seq)
-        for peer in list(self.peers.values()):
-            peer.close(CLOSE_EPOCH, "resync")
 
     # --- feeds ------------------------------------------------------------------------
     async def _on_edit(self, event: RoomEvent) -> None:
@@ -197,11 +201,12 @@ class LiveRoom:
     async def _on_control(self, event: RoomEvent) -> None:
         kind = self.control.apply(event.seq or 0, event.data)
         if kind == "epoch" and self.control.epoch != self.epoch:
-            await self._load_epoch()
-            text = encode({"type": "reset", "epoch": self.epoch})
+            text = encode({"type": "reset", "epoch": self.control.epoch})
             for peer in list(self.peers.values()):
                 peer.send_text(text)
                 peer.close(CLOSE_EPOCH, "document_replaced")
+            self.peers.clear()  # stale clients reload; none may see the new epoch's edits
+            await self._load_epoch()
         elif kind == "play":
             text = encode({"type": "playback", **self.control.playback, "server_time": _now_ms()})
             for peer in list(self.peers.values()):
@@ -310,8 +315,7 @@ class LiveRoom:
 
     async def leave(self, peer: RoomPeer) -> None:
         """A socket went away (cleanly or not)."""
-        if self.peers.pop(peer.member_id, None) is None:
-            return
+        self.peers.pop(peer.member_id, None)
         with contextlib.suppress(AsciihubError):
             await self.hub.leave(control_room(self.artwork_id), peer.member_id)
             await self.hub.publish(control_room(self.artwork_id), {"k": "presence"})
