@@ -70,6 +70,7 @@ def websocket_options(settings: Any) -> dict[str, Any]:
         "ws_ping_interval": settings.room_ping_interval,
         "ws_ping_timeout": settings.room_ping_timeout,
         "ws_per_message_deflate": False,
+        "ws": "websockets-sansio",  # the lightest per socket; pings and size cap honoured
     }
 
 

@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,6 +48,15 @@ CREATE TABLE IF NOT EXISTS {SQLITE_SNAPSHOTS} (
 """
 
 
+@dataclass
+class _Pending:
+    room: str
+    body: bytes
+    data: dict[str, Any]
+    ttl: int | None
+    future: asyncio.Future[int]
+
+
 class _LocalSubscription:
     def __init__(self, hub: MemoryRoomHub, room: str, listener: Listener) -> None:
         self.hub = hub
@@ -72,6 +82,8 @@ class MemoryRoomHub:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rooms-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._closed = False
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     # --- the SQLite side, run on the one worker thread ------------------------------------
     def _db(self) -> sqlite3.Connection:
@@ -102,31 +114,61 @@ class MemoryRoomHub:
 
         return await asyncio.get_running_loop().run_in_executor(self._thread, call)
 
-    def _append(self, conn: sqlite3.Connection, room: str, body: bytes, ttl: int | None) -> int:
-        expires = self.clock() + ttl if ttl else None
+    def _append_many(self, conn: sqlite3.Connection, batch: list[_Pending]) -> list[int]:
+        """One transaction (one fsync) for every append waiting: a group commit."""
+        now = self.clock()
+        seqs: list[int] = []
         with conn:
-            row = conn.execute(
-                f"SELECT last_seq FROM {SQLITE_ROOMS} WHERE room = ?", (room,)
-            ).fetchone()
-            seq = (row[0] if row else 0) + 1
-            conn.execute(
-                f"INSERT INTO {SQLITE_ROOMS} (room, last_seq, first_kept, expires_at) "
-                "VALUES (?, ?, 1, ?) ON CONFLICT(room) DO UPDATE SET last_seq = excluded.last_seq,"
-                " expires_at = excluded.expires_at",
-                (room, seq, expires),
-            )
-            conn.execute(
-                f"INSERT INTO {SQLITE_LOG} (room, seq, data) VALUES (?, ?, ?)", (room, seq, body)
-            )
-        return seq
+            for item in batch:
+                row = conn.execute(
+                    f"SELECT last_seq FROM {SQLITE_ROOMS} WHERE room = ?", (item.room,)
+                ).fetchone()
+                seq = (row[0] if row else 0) + 1
+                expires = now + item.ttl if item.ttl else None
+                conn.execute(
+                    f"INSERT INTO {SQLITE_ROOMS} (room, last_seq, first_kept, expires_at) "
+                    "VALUES (?, ?, 1, ?) ON CONFLICT(room) DO UPDATE SET "
+                    "last_seq = excluded.last_seq, expires_at = excluded.expires_at",
+                    (item.room, seq, expires),
+                )
+                conn.execute(
+                    f"INSERT INTO {SQLITE_LOG} (room, seq, data) VALUES (?, ?, ?)",
+                    (item.room, seq, item.body),
+                )
+                seqs.append(seq)
+        return seqs
 
     # --- the protocol -----------------------------------------------------------------
     async def append(self, room: str, data: dict[str, Any], *, ttl: int | None = None) -> int:
-        """Commit ``data`` as the next entry, then deliver it to this process's listeners."""
-        body = orjson.dumps(data)
-        seq = await self._run(lambda conn: self._append(conn, room, body, ttl))
-        self._deliver(RoomEvent(room, seq, data))
-        return seq
+        """Commit ``data`` as the next entry, then deliver it to this process's listeners.
+
+        Appends that arrive while a commit runs share the next one (group commit), so
+        one fsync acknowledges many entries; delivery follows seq order.
+        """
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Pending(room, orjson.dumps(data), data, ttl, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+
+            def commit(conn: sqlite3.Connection, batch: list[_Pending] = batch) -> list[int]:
+                return self._append_many(conn, batch)
+
+            try:
+                seqs = await self._run(commit)
+            except Exception as exc:  # every waiter gets the failure (Unavailable)
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(exc)
+                continue
+            for item, seq in zip(batch, seqs, strict=True):
+                self._deliver(RoomEvent(item.room, seq, item.data))
+                if not item.future.done():
+                    item.future.set_result(seq)
 
     def _deliver(self, event: RoomEvent) -> None:
         for listener in list(self.listeners.get(event.room, ())):
