@@ -43,8 +43,10 @@ A deleted frame keeps its cells (a tombstone) and comes back with ``deleted: fal
 
     {"kind": "resize", "width": 120, "height": 40}
 
-A resize never destroys cells: cells beyond the size are kept and only clipped when a
-document is rendered, so a shrink and a grow bring them back.
+Only the dimensions that differ from the current ones are written (each is its own
+register); a resize that changes nothing is a noop (``unchanged``). A resize never
+destroys cells: cells beyond the size are kept and only clipped when a document is
+rendered, so a shrink and a grow bring them back.
 
 ``undo`` / ``redo`` — the sender's own newest edit::
 
@@ -64,7 +66,8 @@ When an op no longer fits the state it becomes a ``noop`` effect, never an error
 ``reason`` is ``unknown_frame``, ``frame_deleted``, ``out_of_bounds``, ``frame_exists``,
 ``too_many_frames`` (over ``max_frames`` live frames, or ``2 * max_frames`` frames
 counting deleted ones), ``document_too_large`` (over the ``max_text_chars`` budget),
-``last_frame`` (the last live frame cannot be deleted), ``nothing_to_undo``,
+``last_frame`` (the last live frame cannot be deleted), ``unchanged`` (a resize to
+the current size), ``nothing_to_undo``,
 ``nothing_to_redo`` or ``invalid_op`` (an entry that fails ``validate_op``).
 
 Log entries

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from ._doc import CellUndo, Changes, Doc, FieldUndo, PropUndo, UndoEntry, UndoItem
-from ._grid import BLANK, Field, FrameRecord, Register, pack_colors
+from ._grid import BLANK, Field, FrameRecord, Register, pack_full
 from ._ops import split_lines
 
-_NO_FG = b"\x00\x00\x00"
 # The "deleted" register a frame had before a frame_add made it: gone.
 ABSENT = Field(True, "", 0)
 
@@ -91,21 +90,31 @@ def _frame_add(doc: Doc, op: dict[str, Any], user: str, seq: int, out: Changes) 
         _text_base(frame, op["text"], doc.height.value, doc.width.value)
     doc.frames[frame.id] = frame
     out.frames[frame.id] = None
-    for row, line in enumerate(frame.base_rows):
-        for col in range(frame.base_cols):
-            register = frame.base_cell(row, col)
-            if line[col] != BLANK or register.fg is not None or register.bg is not None:
+    rows, cols = frame.extent()
+    for row in range(rows):
+        for col in range(cols):
+            register = frame.cell(row, col)
+            if register.ch != BLANK or register.fg is not None or register.bg is not None:
                 out.cells[(frame.id, row, col)] = None
     return (FieldUndo(frame.id, "deleted", ABSENT, seq),)
 
 
 def _copy_base(frame: FrameRecord, source: FrameRecord) -> None:
+    """Copy every cell; colours go in the base when all cells have one, else in registers."""
     rows, cols = source.extent()
     chars, fgs, bgs = source.grid(rows, cols)
     frame.base_rows = ["".join(line) for line in chars]
     frame.base_cols = cols
-    frame.base_fg = pack_colors(fgs, _NO_FG)
-    frame.base_bg = pack_colors(bgs, _NO_FG)
+    frame.base_fg = pack_full(fgs)
+    frame.base_bg = pack_full(bgs)
+    for row in range(rows):
+        for col in range(cols):
+            fg, bg = fgs[row][col], bgs[row][col]
+            if (fg is not None and frame.base_fg is None) or (
+                bg is not None and frame.base_bg is None
+            ):
+                register = Register(chars[row][col], fg, bg, frame.base_user, frame.base_seq)
+                frame.cells[(row, col)] = register
 
 
 def _text_base(frame: FrameRecord, text: str, rows: int, cols: int) -> None:
@@ -137,15 +146,18 @@ def _frame_update(
 
 
 def _resize(doc: Doc, op: dict[str, Any], user: str, seq: int, out: Changes) -> UndoEntry | str:
+    """Write the width and height that differ from the current ones."""
     width, height = op["width"], op["height"]
     if not doc.fits(doc.live_count(), width, height):
         return "document_too_large"
-    undo = (PropUndo("width", doc.width, seq), PropUndo("height", doc.height, seq))
-    doc.width = Field(width, user, seq)
-    doc.height = Field(height, user, seq)
-    out.props["width"] = None
-    out.props["height"] = None
-    return undo
+    undo: list[UndoItem] = []
+    for name, value in (("width", width), ("height", height)):
+        current: Field[int] = getattr(doc, name)
+        if current.value != value:
+            undo.append(PropUndo(name, current, seq))
+            setattr(doc, name, Field(value, user, seq))
+            out.props[name] = None
+    return tuple(undo) if undo else "unchanged"
 
 
 def _undo(doc: Doc, user: str, seq: int, out: Changes, *, redo: bool) -> str | None:

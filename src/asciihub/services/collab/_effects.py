@@ -24,6 +24,14 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _checked(check: Any, value: Any, where: str) -> Any:
+    """Run a field check, reporting its failure as a malformed effect."""
+    try:
+        return check(value, where)
+    except InvalidInput as error:
+        raise _bad(error.message, "invalid_effect") from None
+
+
 def _name(value: Any, where: str, code: str) -> str:
     if not isinstance(value, str) or not 0 < len(value) <= _MAX_NAME_CHARS:
         message = f"{where} must be a string of 1 to {_MAX_NAME_CHARS} characters"
@@ -108,12 +116,12 @@ class CellChange:
             message = "an effect cell's row and col must be whole numbers of at least 0"
             raise _bad(message, "invalid_effect")
         return cls(
-            frame_id=check_frame_id(frame_id, "effect cell frame_id"),
+            frame_id=_checked(check_frame_id, frame_id, "effect cell frame_id"),
             row=row,
             col=col,
-            ch=check_char(ch, "effect cell ch"),
-            fg=check_color(fg, "effect cell fg"),
-            bg=check_color(bg, "effect cell bg"),
+            ch=_checked(check_char, ch, "effect cell ch"),
+            fg=_checked(check_color, fg, "effect cell fg"),
+            bg=_checked(check_color, bg, "effect cell bg"),
         )
 
 
@@ -148,8 +156,8 @@ class FrameChange:
             message = "an effect frame's deleted must be a boolean and key a string"
             raise _bad(message, "invalid_effect")
         return cls(
-            id=check_frame_id(data["id"], "effect frame id"),
-            key=check_key(data["key"]),
+            id=_checked(check_frame_id, data["id"], "effect frame id"),
+            key=_checked(lambda key, _where: check_key(key), data["key"], "effect frame key"),
             duration_ms=data["duration_ms"],
             deleted=data["deleted"],
         )

@@ -83,8 +83,8 @@ class FrameRecord:
         return register if register is not None else self.base_cell(row, col)
 
     def restore(self, row: int, col: int, register: Register) -> None:
-        """Put back an earlier register (a base one drops the cell's own register)."""
-        if register.seq == self.base_seq and register.user == self.base_user:
+        """Put back an earlier register (the base value drops the cell's own register)."""
+        if register == self.base_cell(row, col):
             self.cells.pop((row, col), None)
         else:
             self.cells[(row, col)] = register
@@ -132,7 +132,14 @@ def _row_colors(data: bytes | None, start: int, width: int, cols: int) -> list[s
 
 
 def pack_colors(rows: list[list[str | None]], default: bytes) -> bytes | None:
-    """Row-major RGB bytes of a colour grid, or None when no cell has a colour."""
+    """Row-major RGB bytes of a colour grid (None as ``default``), or None if no colour."""
     if not any(color is not None for row in rows for color in row):
         return None
     return b"".join(rgb_bytes(color, default) for row in rows for color in row)
+
+
+def pack_full(rows: list[list[str | None]]) -> bytes | None:
+    """Row-major RGB bytes of a colour grid in which every cell has a colour, else None."""
+    if not rows or any(color is None for row in rows for color in row):
+        return None
+    return b"".join(rgb_bytes(color, b"") for row in rows for color in row)
