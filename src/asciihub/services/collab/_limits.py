@@ -66,12 +66,13 @@ class EditLimits:
         """Limits from ``to_json`` output; raises ``InvalidInput`` on anything else."""
         names = {item.name for item in fields(cls)}
         if not isinstance(data, dict) or set(data) != names:
-            message = f"limits must be an object with exactly {', '.join(sorted(names))}"
+            message = f"snapshot limits must be an object with exactly {', '.join(sorted(names))}"
             raise InvalidInput(message, code="invalid_snapshot")
         try:
             return cls(**data)
         except InvalidInput as error:
-            raise InvalidInput(error.message, code="invalid_snapshot") from None
+            message = f"snapshot limits are invalid: {error.message}"
+            raise InvalidInput(message, code="invalid_snapshot") from None
 
 
 def frame_chars(width: int, height: int) -> int:

@@ -238,14 +238,14 @@ def _read_frame(raw: Any, where: str, limits: EditLimits, seq: int) -> FrameReco
     return frame
 
 
-def _read_item(raw: Any, where: str, seq: int) -> UndoItem:
+def _read_item(raw: Any, where: str, limits: EditLimits, seq: int) -> UndoItem:
     tag = raw[0] if isinstance(raw, list) and raw else None
     if tag == "c":
         _, frame, row, col, before, after = _list(raw, where, 6)
         return CellUndo(
             _checked(where, check_frame_id, frame, "frame"),
-            _int(row, f"{where} row"),
-            _int(col, f"{where} col"),
+            _int(row, f"{where} row", 0, limits.max_height - 1),
+            _int(col, f"{where} col", 0, limits.max_width - 1),
             _read_register(before, f"{where} before", seq),
             _int(after, f"{where} after_seq", 0, seq),
         )
@@ -279,7 +279,7 @@ def _read_entries(raw: Any, where: str, limits: EditLimits, seq: int) -> list[Un
         if not items or len(items) > max(limits.max_cells_per_op, 2):
             _fail(f"{where}[{index}]", "must hold 1 to max_cells_per_op items")
         result.append(
-            tuple(_read_item(item, f"{where}[{index}][{n}]", seq) for n, item in enumerate(items))
+            tuple(_read_item(item, f"{where}[{index}][{n}]", limits, seq) for n, item in enumerate(items))
         )
     return result
 
@@ -324,8 +324,11 @@ def load(data: Any) -> tuple[Doc, int, Clients]:
         if frame.id in doc.frames:
             _fail(f"frames[{index}]", "repeats a frame id")
         doc.frames[frame.id] = frame
-    if doc.live_count() < 1:
-        _fail("frames", "must include a frame that is not deleted")
+    live = doc.live_count()
+    if not 1 <= live <= limits.max_frames:
+        _fail("frames", f"must include 1 to {limits.max_frames} frames that are not deleted")
+    if not doc.fits(live, doc.width.value, doc.height.value):
+        _fail("frames", "are larger than the character budget (max_text_chars)")
     for index, item in enumerate(_list(data["stacks"], "stacks")):
         user, stacks = _list(item, f"stacks[{index}]", 2)
         user = _str(user, f"stacks[{index}] user", empty=True)
