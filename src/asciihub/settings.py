@@ -403,12 +403,12 @@ class Settings:
         50.0, "Messages per second one socket may send on average (token bucket).", low=0.1
     )
     room_rate_burst: int = _setting(
-        200, "Messages one socket may send at once above its rate; more closes with 4008.", low=1
+        200, "Messages one socket may send at once above its rate; more closes with 4429.", low=1
     )
     room_max_connections: int = _setting(
         5000,
-        "Most sockets one room (an artwork or a job) may hold on one API process; more "
-        "are refused with 4029.",
+        "Most sockets one artwork room may hold on one API process; more are refused "
+        "with 1013 (try again later).",
         low=1,
     )
     room_send_queue: int = _setting(

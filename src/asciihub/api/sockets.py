@@ -30,14 +30,20 @@ PROTOCOL_VERSION = 1
 CLOSE_NORMAL = 1000
 CLOSE_TOO_BIG = 1009
 CLOSE_SERVER_ERROR = 1011
+CLOSE_TRY_LATER = 1013
 CLOSE_SLOW = 4000
 CLOSE_INVALID = 4400
 CLOSE_RATE = 4429
 
 
 def close_code_for(error: AsciihubError) -> int:
-    """The close code of an error: 4000 + its HTTP status (4401, 4403, 4404, 4409 ...)."""
-    return 4000 + error.status if 400 <= error.status < 500 else CLOSE_SERVER_ERROR
+    """The close code of an error: 4000 + its HTTP status (4401, 4403, 4404, 4409 ...).
+
+    Unavailable (503) closes with 1013 (try again later), anything else with 1011.
+    """
+    if 400 <= error.status < 500:
+        return 4000 + error.status
+    return CLOSE_TRY_LATER if error.status == 503 else CLOSE_SERVER_ERROR
 
 
 def error_message(code: str, message: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from asciihub.errors import AsciihubError, Forbidden, InvalidInput, NotFound
+from asciihub.errors import AsciihubError, Forbidden, InvalidInput, NotFound, Unavailable
 from asciihub.realtime.protocol import RoomEvent, RoomHub, Snapshot
 from asciihub.services.artworks import ArtworkService
 from asciihub.services.collab import EditLimits, EditState, LogEntry, validate_op
@@ -273,7 +273,7 @@ class LiveRoom:
         """Welcome a socket: missed effects when it can resume, else the snapshot."""
         if len(self.peers) >= self.service.limits.max_connections:
             message = "this room is full (room_max_connections); try again later"
-            raise Forbidden(message, code="room_full")
+            raise Unavailable(message, code="room_full")
         await self._present(peer)
         state = self.state
         assert state is not None
