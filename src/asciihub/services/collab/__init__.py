@@ -110,16 +110,41 @@ Order keys
 neighbour), as in the ``fractional-indexing`` scheme: ``key_between(None, None) ==
 "a0"``, appending gives ``a1``, ``a2`` ...; see ``_keys``. Frames sort by (key, id).
 
-Snapshots and clients
-=====================
+Snapshots
+=========
 
 ``EditState.snapshot()`` is JSON (``"version": 1``) holding the seq, the limits, every
-register with its writer and seq, the per-client op ids and the undo stacks;
-``from_snapshot`` checks it as untrusted input (``InvalidInput``, code
-``invalid_snapshot``). ``Replica`` is a client's copy (confirmed state plus pending own
-ops; see ``_replica``). Frames of an artwork get ids ``f0``, ``f1``, ... and keys
-``a0``, ``a1``, ...; foreground colours map to the document's ``colors``; background
-colours are kept in the state and mapped to the document in ``_render`` only.
+register with its writer and seq, the last op id per client (the newest 10,000
+clients) and the undo stacks; ``snapshot -> from_snapshot -> snapshot`` is identical.
+``from_snapshot`` checks its input as untrusted (``InvalidInput``, code
+``invalid_snapshot``, the message naming the bad field). ``digest()`` is the sha256 of
+the canonical JSON of the *content* only (size, frames with their fields, cells, also
+of deleted frames and of cells clipped by the size); writers, seqs and undo stacks
+are not content, so a replica built from effects has the same digest as the server.
+
+Frames of an artwork get ids ``f0``, ``f1``, ... and keys ``a0``, ``a1``, ...;
+foreground colours map to the document's ``colors`` (frames without any colour get
+none; uncoloured cells of a coloured frame get the default ink ``#deded6``); background
+colours are kept in the state and snapshots and mapped to the document only in
+``_render``.
+
+Clients
+=======
+
+``Replica(snapshot, client_id=..., user_id=...)`` is a client's copy. ``local(op)``
+validates and applies the op to the *view* at once and returns ``(op_id, op)`` to send
+(op ids continue after the snapshot's last one for the client); the op stays in
+``pending()`` until the server's effect with its (client_id, op_id) arrives through
+``receive(effect)`` (in seq order; an old seq is ignored, a gap raises ``ValueError``).
+An echo also settles older pending ops of the client, since the server would now
+refuse them as duplicates. While a cell, frame field or property has a pending local
+write the view keeps the local value and ignores remote ones; once settled it takes
+the confirmed (server-ordered) value. ``reject(op_id)`` drops an op the server
+refused; ``resync(snapshot)`` starts again from a snapshot and keeps only the pending
+ops it lacks. ``view()`` and ``confirmed()`` give read access (``width``, ``height``,
+``frames()``, ``cell(frame, row, col)``, ``to_document(fps=...)``, ``digest()``);
+``confirmed_digest()`` equals the server's ``digest()`` at the same seq, and with
+nothing pending the view equals the confirmed state. Undo and redo are not predicted.
 """
 
 from __future__ import annotations
