@@ -17,6 +17,7 @@ import pytest
 import websockets
 from bench._room_client import RoomClient, open_socket, read_until_closed, watch_job
 
+from asciihub.services.collab import key_between
 from tests.e2e.rooms_setup import (
     GRID,
     new_artwork,
@@ -296,3 +297,51 @@ async def test_watch_together_playback_reaches_viewers(server: str) -> None:
     for client in [host, *viewers]:
         await client.close()
     assert GRID
+
+
+async def test_a_stalled_reader_is_closed_and_resyncs(data_dir: Path) -> None:
+    env = {
+        "ASCIIHUB_ROOM_SEND_QUEUE": "8",
+        "ASCIIHUB_ROOM_PRESENCE_DEBOUNCE": "0.05",
+        "ASCIIHUB_ROOM_PING_INTERVAL": "600",  # so only the send queue can drop it
+        "ASCIIHUB_ROOM_PRESENCE_TTL": "600",
+    }
+    with running_server(data_dir, env) as (url, _proc):
+        owner = await new_owner(url)
+        wide = "\n".join("." * 200 for _ in range(50))
+        async with httpx.AsyncClient(base_url=url, headers=owner.headers) as http:
+            made = await http.post(
+                "/api/artworks",
+                json={"title": "big", "visibility": "public", "frames": [{"text": wide}]},
+            )
+            art = made.json()
+        editor = RoomClient(url, art["id"], client_id="editor", token=owner.token)
+        await editor.connect()
+        # A viewer that reads nothing: its client stops reading after one message.
+        stalled = await open_socket(
+            url, f"/ws/artworks/{art['id']}", max_queue=1, receive_buffer=4096
+        )
+        await stalled.send('{"type": "hello", "v": 1, "client_id": "stalled"}')
+        await editor.wait_until(lambda: editor.viewers.get("count") == 2)
+        # Copies of the 200x50 frame: each effect lists 10,000 cells (about 250 KB), so
+        # the kernel buffers fill after a few MB and then the send queue of 8.
+        key = "a0"
+        for n in range(60):
+            key = key_between(key, None)
+            op = {"kind": "frame_add", "id": f"c{n}", "key": key, "duration_ms": 100}
+            await editor.op({**op, "copy_of": "f0"})
+            await editor.wait_until(lambda n=n: editor.seq >= n + 1, timeout=60)  # type: ignore[misc]
+            if editor.viewers.get("count") == 1:
+                break
+        # The server closed the stalled socket (4000) instead of queueing for it.
+        await editor.wait_until(lambda: editor.viewers.get("count") == 1, timeout=30)
+        stalled.transport.abort()
+        assert not editor.closed.is_set()
+        back = RoomClient(url, art["id"], client_id="stalled", keep_replica=True)
+        welcome = await back.connect()
+        assert (
+            welcome["seq"] == editor.seq and back.replica is not None and editor.replica is not None
+        )
+        assert back.replica.confirmed_digest() == editor.replica.confirmed_digest()
+        await back.close()
+        await editor.close()
