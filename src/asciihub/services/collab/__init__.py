@@ -23,8 +23,7 @@ text rules, no newline), ``fg``/``bg`` ``"#rrggbb"`` (stored lower-case) or ``nu
 
 ``frame_add`` — a new frame with a client-made id and an order key::
 
-    {"kind": "frame_add", "id": "k3x9", "key": "a1V", "duration_ms": 100,
-     "text": "hello\\nworld"}
+    {"kind": "frame_add", "id": "k3x9", "key": "a1V", "duration_ms": 100, "text": "hi\\n:)"}
     {"kind": "frame_add", "id": "k3xa", "key": "a2", "duration_ms": 80, "copy_of": "f0"}
 
 ``id`` is 1-64 of ``A-Z a-z 0-9 _ -``; ``key`` an order key (``key_between``);
@@ -89,19 +88,24 @@ The concrete result of one entry, so a browser needs no undo logic::
      "frames": [],
      "props": {}}
     {"seq": 8, "user_id": "u2", "client_id": "tab-9", "op_id": 3, "kind": "frame_add",
-     "cells": [["k3x9", 0, 0, "h", null, null], ["k3x9", 0, 1, "i", null, null]],
+     "cells": [["k3x9", 0, 0, "h", null, null], ["k3x9", 0, 1, "i", null, null],
+               ["k3x9", 1, 0, ":", null, null], ["k3x9", 1, 1, ")", null, null]],
      "frames": [{"id": "k3x9", "key": "a1V", "duration_ms": 100, "deleted": false}],
      "props": {}}
     {"seq": 9, "user_id": "u1", "client_id": "tab-3", "op_id": 13, "kind": "resize",
      "cells": [], "frames": [], "props": {"width": 120, "height": 40}}
     {"seq": 10, "user_id": "u2", "client_id": "tab-9", "op_id": 4, "kind": "noop",
      "cells": [], "frames": [], "props": {}, "reason": "frame_deleted"}
+    {"seq": 11, "user_id": "u1", "client_id": "tab-3", "op_id": 14, "kind": "undo",
+     "cells": [], "frames": [], "props": {"width": 80, "height": 24}}
+    {"seq": 12, "user_id": "u1", "client_id": "tab-3", "op_id": 14, "kind": "duplicate",
+     "cells": [], "frames": [], "props": {}}
 
 ``kind`` is the op's kind (``undo``/``redo`` list the cells, frames and properties they
 restored), ``noop`` (with ``reason``) or ``duplicate``. ``cells`` are
 ``[frame_id, row, col, ch, fg, bg]`` with the cell's value after the entry; a
 ``frame_add`` lists its frame's non-blank cells; ``frames`` carry every field of each
-touched frame; ``props`` the new width and height.
+touched frame; ``props`` the width and height that changed.
 
 Order keys
 ==========
