@@ -447,6 +447,8 @@ class RoomService:
             if room.refs <= 0 and self.rooms.get(room.artwork_id) is room:
                 del self.rooms[room.artwork_id]
                 await room.close()
+        if room.artwork_id not in self.rooms and not lock.locked():
+            self._opening.pop(room.artwork_id, None)
 
     async def document_changed(self, artwork_id: str) -> None:
         """An artwork was changed outside its room (PATCH, restore): start a new epoch."""
