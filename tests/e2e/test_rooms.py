@@ -345,3 +345,36 @@ async def test_a_stalled_reader_is_closed_and_resyncs(data_dir: Path) -> None:
         assert back.replica.confirmed_digest() == editor.replica.confirmed_digest()
         await back.close()
         await editor.close()
+
+
+async def test_chat_is_kept_with_the_room_and_paged_on_join(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner, visibility="public")
+    writer = RoomClient(
+        server, art["id"], client_id="chatty", token=owner.token, keep_replica=False
+    )
+    await writer.connect()
+    seen: list[dict[str, object]] = []
+    writer.on_message = lambda m: seen.append(m) if m["type"] == "chat" else None
+    for n in range(55):
+        await writer.send({"type": "chat", "text": f"message {n}"})
+    await writer.wait_until(lambda: len(seen) == 55)
+    assert [m["text"] for m in seen] == [f"message {n}" for n in range(55)]
+    assert [m["seq"] for m in seen] == list(range(1, 56))
+    # A guest may read but not write; the socket stays open.
+    guest = RoomClient(server, art["id"], client_id="guest", keep_replica=False)
+    welcome = await guest.connect()
+    assert [m["text"] for m in welcome["chat"]] == [f"message {n}" for n in range(5, 55)]
+    await guest.send({"type": "chat", "text": "hello?"})
+    await guest.wait_until(lambda: bool(guest.errors))
+    assert guest.errors[0]["error"]["code"] == "chat_needs_login" and not guest.closed.is_set()
+    pages: list[dict[str, object]] = []
+    guest.on_message = lambda m: pages.append(m) if m["type"] == "chat_history" else None
+    await guest.send({"type": "chat_history", "before": welcome["chat"][0]["seq"]})
+    await guest.wait_until(lambda: bool(pages))
+    older = pages[0]["messages"]
+    assert isinstance(older, list) and [m["text"] for m in older] == [
+        f"message {n}" for n in range(5)
+    ]
+    await guest.close()
+    await writer.close()
