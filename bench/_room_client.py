@@ -131,9 +131,10 @@ class RoomClient:
         hello: dict[str, Any] = {"type": "hello", "v": 1, "client_id": self.client_id}
         if resume and self.epoch is not None:
             hello.update(epoch=self.epoch, last_seq=self.seq)
-        await self.sock.send(orjson.dumps(hello).decode())
         count = len(self.welcomes)
         self._reader = asyncio.create_task(self._read(self.sock))
+        with contextlib.suppress(websockets.ConnectionClosed):  # refused at once: see below
+            await self.sock.send(orjson.dumps(hello).decode())
         await self.wait_until(lambda: len(self.welcomes) > count or self.closed.is_set())
         if self.closed.is_set() and len(self.welcomes) == count:
             raise ConnectionError(f"closed before welcome: {self.close_code} {self.errors}")

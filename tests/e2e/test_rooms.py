@@ -183,6 +183,11 @@ async def test_replaced_document_starts_a_new_epoch(server: str) -> None:
     first = await client.connect()
     await client.op({"kind": "stroke", "frame": "f0", "cells": [[0, 0, "x", None, None]]})
     await client.wait_until(lambda: client.seq >= 1)
+    # Let the room's own save land first, so the PATCH does not race it (409).
+    deadline = asyncio.get_running_loop().time() + 20
+    while (await read_artwork(server, owner, art["id"]))["frames"][0]["text"][0] != "x":
+        assert asyncio.get_running_loop().time() < deadline, "the room did not save"
+        await asyncio.sleep(0.05)
     await patch_frames(server, owner, art["id"], "replaced\nby a PATCH")
     await client.wait_until(lambda: client.closed.is_set())
     assert client.resets == 1 and client.close_code == 4409
