@@ -383,3 +383,36 @@ async def test_chat_is_kept_with_the_room_and_paged_on_join(server: str) -> None
     ]
     await guest.close()
     await writer.close()
+
+
+async def test_cursors_are_relayed_but_never_logged_and_floods_are_closed(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner, visibility="public")
+    mover = RoomClient(server, art["id"], client_id="mover", token=owner.token)
+    watcher = RoomClient(server, art["id"], client_id="watcher", keep_replica=False)
+    await mover.connect()
+    await watcher.connect()
+    cursors: list[dict[str, object]] = []
+    watcher.on_message = lambda m: cursors.append(m) if m["type"] == "cursor" else None
+    await mover.send({"type": "cursor", "frame": "f0", "row": 2, "col": 3, "selection": None})
+    await watcher.wait_until(lambda: bool(cursors))
+    assert cursors[0]["row"] == 2 and cursors[0]["col"] == 3 and cursors[0]["user_id"]
+    assert mover.seq == 0 and watcher.seq == 0  # nothing entered the log
+    # More than room_rate_burst (200) messages at once: closed with 4429.
+    flood = await open_socket(server, f"/ws/artworks/{art['id']}", token=owner.token)
+    await flood.send('{"type": "hello", "v": 1}')
+    for _ in range(260):
+        try:
+            await flood.send('{"type": "ping"}')
+        except websockets.ConnectionClosed:
+            break
+    replies = await read_until_closed(flood)
+    assert flood.close_code == 4429
+    assert replies[-1]["error"]["code"] == "rate_limited"
+    pongs: list[dict[str, object]] = []
+    watcher.on_message = lambda m: pongs.append(m) if m["type"] == "pong" else None
+    await watcher.send({"type": "ping"})
+    await watcher.wait_until(lambda: bool(pongs))  # the others are still served
+    assert not watcher.closed.is_set()
+    await mover.close()
+    await watcher.close()
