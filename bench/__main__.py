@@ -21,6 +21,7 @@ CASES = (
     "uploads-crash",
     "probes",
     "backup",
+    "rooms",
 )
 
 

@@ -16,6 +16,7 @@ from asciihub.engine.document import DocumentLimits
 from asciihub.engine.procedural import FrameGenerator, GenerateLimits, ProceduralGenerator
 from asciihub.errors import ConfigError
 from asciihub.queue import JobQueue, open_job_queue
+from asciihub.realtime import RoomHub, open_room_hub
 from asciihub.services.accounts import AccountService, LoginLimits
 from asciihub.services.analytics import AnalyticsService
 from asciihub.services.artwork_input import InputLimits
@@ -27,12 +28,14 @@ from asciihub.services.gallery import GalleryCache, GalleryService
 from asciihub.services.idempotency import IdempotencyService
 from asciihub.services.images import ImageService
 from asciihub.services.imports import ImportLimits, ImportService
+from asciihub.services.job_stream import JobEvents
 from asciihub.services.jobs import JobLimits, JobService
 from asciihub.services.mailer import open_mailer
 from asciihub.services.notifications import NotificationService
 from asciihub.services.passwords import PasswordHashing, PasswordRules
 from asciihub.services.preferences import AvatarLimits, PreferenceService
 from asciihub.services.ratelimit import Limit, RateLimiter
+from asciihub.services.rooms import RoomService, build_room_service
 from asciihub.services.sessions import SessionStore
 from asciihub.services.shares import ShareService
 from asciihub.services.tokens import TokenService
@@ -93,6 +96,8 @@ class Services:
     views: ViewCounter
     auth: AuthServices
     background: BackgroundServices
+    rooms: RoomHub
+    live_rooms: RoomService
 
     async def housekeeping(self) -> dict[str, int]:
         """Backend upkeep that has no request to ride on: stale temp files, expired keys."""
@@ -103,6 +108,9 @@ class Services:
         purge = getattr(self.kv, "purge_expired", None)
         if purge is not None:
             done["kv_purged"] = await purge()
+        purge_rooms = getattr(self.rooms, "purge_expired", None)
+        if purge_rooms is not None:
+            done["rooms_purged"] = await purge_rooms()
         return done
 
     async def close(self) -> None:
@@ -112,7 +120,9 @@ class Services:
             await self.background.analytics.flush()
         except Exception:  # shutting down: report, then release the rest
             log.exception("event=views_flush_failed")
+        await self.live_rooms.close()
         await self.background.queue.close()
+        await self.rooms.close()
         await self.kv.close()
         await self.objects.close()
         await self.db.close()
@@ -170,6 +180,11 @@ async def open_objects(settings: Settings) -> ObjectStore:
 async def open_kv(settings: Settings) -> KVStore:
     """The KV store named by Settings."""
     return await open_kv_store(settings.resolved_kv_url(), namespace=settings.kv_namespace)
+
+
+async def open_rooms(settings: Settings) -> RoomHub:
+    """The realtime room hub named by Settings."""
+    return await open_room_hub(settings.resolved_rooms_url(), namespace=settings.kv_namespace)
 
 
 async def open_endpoint(settings: Settings) -> Endpoint:
@@ -343,6 +358,10 @@ async def _build_services(
         auth=auth,
         db=db,
     )
+    rooms = await open_rooms(settings)
+    opened.push_async_callback(rooms.close)
+    background.jobs.events = JobEvents(rooms, ttl=settings.room_job_ttl)
+    live_rooms = build_room_service(settings, rooms, artworks, kv)
     return Services(
         settings=settings,
         db=db,
@@ -356,6 +375,8 @@ async def _build_services(
         views=views,
         background=background,
         auth=auth,
+        rooms=rooms,
+        live_rooms=live_rooms,
     )
 
 

@@ -219,6 +219,17 @@ def protocol_class(http: str = "auto") -> type[asyncio.Protocol]:
     return GuardedH11Protocol
 
 
+def websocket_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's WebSocket knobs from Settings (message cap, pings, no compression)."""
+    return {
+        "ws_max_size": settings.room_max_message_bytes + 65536,  # ours answers first
+        "ws_ping_interval": settings.room_ping_interval,
+        "ws_ping_timeout": settings.room_ping_timeout,
+        "ws_per_message_deflate": False,
+        "ws": "websockets-sansio",  # the lightest per socket; pings and size cap honoured
+    }
+
+
 def uvicorn_config(settings: Settings, app: Any, **options: Any) -> uvicorn.Config:
     """The uvicorn Config of ``asciihub serve``: limits, trusted proxies, no server header."""
     proxies = settings.forwarded_allow_ips.strip()
@@ -238,6 +249,7 @@ def uvicorn_config(settings: Settings, app: Any, **options: Any) -> uvicorn.Conf
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or "",
         server_header=False,
+        **websocket_options(settings),
         **options,
     )
     config.http_limits = http_limits(settings)  # type: ignore[attr-defined]
