@@ -30,8 +30,8 @@ from asciihub.errors import (
 )
 from asciihub.queue import JobQueue
 from asciihub.services.ids import is_valid_id, new_id
-from asciihub.services.numbers import whole_number_or
 from asciihub.services.job_stream import JobEvents
+from asciihub.services.numbers import whole_number_or
 from asciihub.services.principals import Principal, writer_id
 from asciihub.services.upload_sniff import sniff_media
 from asciihub.storage.metadata.jobs import JobRow, SqlJobRepository
