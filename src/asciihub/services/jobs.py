@@ -12,8 +12,6 @@ from it (:func:`artwork_id_for`), and a job already ``done`` is never run again.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -29,7 +27,7 @@ from asciihub.errors import (
     TooLarge,
 )
 from asciihub.queue import JobQueue
-from asciihub.services.ids import is_valid_id, new_id
+from asciihub.services.ids import derived_id, is_valid_id, new_id
 from asciihub.services.principals import Principal, writer_id
 from asciihub.services.upload_sniff import sniff_media
 from asciihub.storage.metadata.jobs import JobRow, SqlJobRepository
@@ -70,8 +68,7 @@ class JobLimits:
 
 def artwork_id_for(job_id: str) -> str:
     """The id of the artwork job ``job_id`` makes: the same on every delivery."""
-    digest = hashlib.sha256(f"asciihub-artwork:{job_id}".encode()).digest()[:16]
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return derived_id(f"asciihub-artwork:{job_id}")
 
 
 def media_key(user_id: str, media_id: str) -> str:
