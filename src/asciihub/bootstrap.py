@@ -7,6 +7,7 @@ Adapters (API, web pages, worker, CLI) call :func:`build_services` once at start
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from asciihub.engine.decode import EngineLimits
@@ -22,6 +23,7 @@ from asciihub.services.exports import ExportLimits, ExportService
 from asciihub.services.gallery import GalleryCache, GalleryService
 from asciihub.services.idempotency import IdempotencyService
 from asciihub.services.images import ImageService
+from asciihub.services.job_runs import JobRunner, RunLimits
 from asciihub.services.jobs import JobLimits, JobService
 from asciihub.services.mailer import open_mailer
 from asciihub.services.notifications import NotificationService
@@ -90,14 +92,19 @@ class Services:
 
     async def housekeeping(self) -> dict[str, int]:
         """Backend upkeep that has no request to ride on: stale temp files, expired keys."""
-        done: dict[str, int] = {}
-        sweep = getattr(self.objects, "sweep", None)
-        if sweep is not None:
-            done["objects_swept"] = await sweep()
-        purge = getattr(self.kv, "purge_expired", None)
-        if purge is not None:
-            done["kv_purged"] = await purge()
-        return done
+        return {
+            "objects_swept": await self.objects.sweep(),
+            "kv_purged": await self.kv.purge_expired(),
+        }
+
+    def probes(self) -> dict[str, Callable[[], Awaitable[None]]]:
+        """One ``ping`` per binding, by name, for ``/healthz``."""
+        return {
+            "metadata": self.db.ping,
+            "kv": self.kv.ping,
+            "objects": self.objects.ping,
+            "queue": self.background.queue.ping,
+        }
 
     async def close(self) -> None:
         """Flush counted views and release every connection."""
@@ -274,7 +281,7 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
         cache_ttl=settings.artwork_cache_ttl,
     )
     gallery = GalleryService(artworks=artworks_repo, users=users_repo, cache=gallery_cache)
-    views = ViewCounter(artworks_repo)
+    views = ViewCounter(artworks_repo, kv=kv, window=settings.views_window_seconds)
     background = await build_background(
         settings, db=db, objects=objects, artworks=artworks, users_repo=users_repo, views=views
     )
@@ -311,6 +318,7 @@ class BackgroundServices:
     generator: FrameGenerator
     engine_limits: EngineLimits
     exports: ExportService
+    runner: JobRunner
 
 
 async def open_queue(settings: Settings, *, consumer_name: str | None = None) -> JobQueue:
@@ -391,31 +399,50 @@ async def build_background(
     )
     artworks.on_change = jobs.enqueue_thumbnail
     views.on_flush = analytics.views_flushed
+    exports = ExportService(
+        SqlExportRepository(db),
+        jobs,
+        artworks,
+        limits=ExportLimits(
+            max_frames=settings.export_max_frames,
+            max_pixels=settings.export_max_pixels,
+            font_size=settings.export_font_size,
+        ),
+        public_url=settings.resolved_public_url(),
+        presigned_downloads=settings.export_presigned_downloads,
+    )
+    engine_limits = EngineLimits(
+        max_pixels=settings.engine_max_image_pixels,
+        max_frames=settings.max_frames,
+        max_video_seconds=settings.engine_max_video_seconds,
+        max_video_pixels=settings.engine_max_video_pixels,
+        max_columns=settings.max_width,
+        max_rows=settings.max_height,
+    )
+    generator = frame_generator(settings)
+    runner = JobRunner(
+        jobs=jobs,
+        artworks=artworks,
+        objects=objects,
+        analytics=analytics,
+        exports=exports,
+        notifications=notifications,
+        generator=generator,
+        engine_limits=engine_limits,
+        limits=RunLimits(
+            max_frames=settings.max_frames,
+            cell_aspect=settings.engine_cell_aspect,
+            progress_interval=settings.jobs_progress_interval,
+        ),
+    )
     return BackgroundServices(
         queue=queue,
         jobs=jobs,
         analytics=analytics,
         notifications=notifications,
         idempotency=IdempotencyService(SqlIdempotencyRepository(db), ttl=settings.idempotency_ttl),
-        generator=frame_generator(settings),
-        exports=ExportService(
-            SqlExportRepository(db),
-            jobs,
-            artworks,
-            limits=ExportLimits(
-                max_frames=settings.export_max_frames,
-                max_pixels=settings.export_max_pixels,
-                font_size=settings.export_font_size,
-            ),
-            public_url=settings.resolved_public_url(),
-            presigned_downloads=settings.export_presigned_downloads,
-        ),
-        engine_limits=EngineLimits(
-            max_pixels=settings.engine_max_image_pixels,
-            max_frames=settings.max_frames,
-            max_video_seconds=settings.engine_max_video_seconds,
-            max_video_pixels=settings.engine_max_video_pixels,
-            max_columns=settings.max_width,
-            max_rows=settings.max_height,
-        ),
+        generator=generator,
+        exports=exports,
+        engine_limits=engine_limits,
+        runner=runner,
     )

@@ -41,6 +41,7 @@ from asciihub.services.gallery import GalleryCache
 from asciihub.services.ids import is_valid_id, new_id
 from asciihub.services.principals import Principal, ShareGrant, writer_id
 from asciihub.services.serialize import artwork_etag, artwork_json
+from asciihub.storage.kv.keys import artwork_cache_key
 from asciihub.storage.kv.protocol import KVStore
 from asciihub.storage.metadata.protocol import (
     ArtworkChanges,
@@ -48,27 +49,27 @@ from asciihub.storage.metadata.protocol import (
     ArtworkRow,
     DocumentFacts,
 )
+from asciihub.storage.objects.keys import artwork_key, image_key
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
 
 log = logging.getLogger(__name__)
 
-CACHE_PREFIX = "ascii:"
 JSON_TYPE = HttpMetadata(content_type="application/json")
 
 
 def cache_key(artwork_id: str) -> str:
     """The KV key of an artwork's cached response."""
-    return f"{CACHE_PREFIX}{artwork_id}"
+    return artwork_cache_key(artwork_id)
 
 
 def object_key(user_id: str, artwork_id: str) -> str:
-    """Where an artwork's document lives in the artwork bucket."""
-    return f"artworks/{user_id}/{artwork_id}.json"
+    """Where an artwork's first document version lives in the artwork bucket."""
+    return artwork_key(user_id, artwork_id)
 
 
 def derived_keys(artwork_id: str) -> list[str]:
     """Objects rendered from an artwork (thumbnail, card), deleted with it."""
-    return [f"thumbnails/{artwork_id}.png", f"cards/{artwork_id}.png"]
+    return [image_key("thumbnail", artwork_id), image_key("card", artwork_id)]
 
 
 def not_found() -> NotFound:

@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asciihub.storage.kv.keys import STATE_PREFIXES
 from asciihub.storage.kv.protocol import KVStore
 from asciihub.storage.metadata.artworks import SqlArtworkRepository
 from asciihub.storage.metadata.database import Database
 from asciihub.storage.metadata.transfer import copy_order, copy_table, count_rows, table_checksum
 from asciihub.storage.objects.protocol import ObjectInfo, ObjectStore
 
-KV_PREFIXES = ("session:",)
+KV_PREFIXES = STATE_PREFIXES
 OBJECT_CONCURRENCY = 16  # objects copied (or hashed) at once
 Progress = Callable[[str, int, int | None], None]
 

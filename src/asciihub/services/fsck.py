@@ -32,8 +32,15 @@ import orjson
 from asciihub.engine.document import DocumentLimits, parse_document
 from asciihub.services.artworks import cache_key
 from asciihub.storage.kv.protocol import KVStore
-from asciihub.storage.metadata.jobs import ACTIVE, JobUpload, SqlJobRepository
+from asciihub.storage.metadata.job_types import ACTIVE, JobRepository, JobUpload
 from asciihub.storage.metadata.protocol import ArtworkChanges, ArtworkRepository, DocumentFacts
+from asciihub.storage.objects.keys import (
+    ARTWORKS_PREFIX,
+    IMAGE_PREFIXES,
+    MEDIA_PREFIX,
+    artwork_id_of,
+    image_artwork_id,
+)
 from asciihub.storage.objects.protocol import ObjectInfo, ObjectStore
 
 
@@ -78,12 +85,6 @@ async def _objects(store: ObjectStore, prefix: str) -> AsyncIterator[ObjectInfo]
         cursor = page.cursor
 
 
-def _artwork_id(key: str, prefix: str, suffix: str) -> str | None:
-    if not key.startswith(prefix) or not key.endswith(suffix):
-        return None
-    return key[len(prefix) : -len(suffix)].rsplit("/", 1)[-1] or None
-
-
 class Fsck:
     """Compares the artwork rows with the artwork bucket."""
 
@@ -94,7 +95,7 @@ class Fsck:
         objects: ObjectStore,
         cache: KVStore,
         limits: DocumentLimits,
-        jobs: SqlJobRepository | None = None,
+        jobs: JobRepository | None = None,
         grace_seconds: float = 600.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -117,12 +118,10 @@ class Fsck:
             doomed = report.orphan_objects + report.orphan_images + report.orphan_media
             for start in range(0, len(doomed), 500):
                 await self.objects.delete(doomed[start : start + 500])
-            sweep = getattr(self.objects, "sweep", None)
-            if sweep is not None:
-                report.swept = int(await sweep(older_than=self.grace.total_seconds()))
+            report.swept = await self.objects.sweep(older_than=self.grace.total_seconds())
         return report
 
-    async def _check_media(self, report: FsckReport, jobs: SqlJobRepository, repair: bool) -> None:
+    async def _check_media(self, report: FsckReport, jobs: JobRepository, repair: bool) -> None:
         held: dict[str, JobUpload] = {}
         async for upload in jobs.iter_uploads():
             report.rows_checked += 1
@@ -139,7 +138,7 @@ class Fsck:
                     upload.job_id, code="upload_missing", message=message, now=self.clock()
                 )
         cutoff = self.clock() - self.grace
-        async for info in _objects(self.objects, "media/"):
+        async for info in _objects(self.objects, MEDIA_PREFIX):
             report.objects_checked += 1
             holder = held.get(info.key)
             if (holder is None or holder.status == "done") and info.uploaded <= cutoff:
@@ -164,15 +163,15 @@ class Fsck:
 
     async def _check_objects(self, report: FsckReport, rows: dict[str, str]) -> None:
         cutoff = self.clock() - self.grace
-        async for info in _objects(self.objects, "artworks/"):
+        async for info in _objects(self.objects, ARTWORKS_PREFIX):
             report.objects_checked += 1
-            artwork_id = _artwork_id(info.key, "artworks/", ".json")
+            artwork_id = artwork_id_of(info.key)
             if rows.get(artwork_id or "") != info.key and info.uploaded <= cutoff:
                 report.orphan_objects.append(info.key)
-        for prefix in ("thumbnails/", "cards/"):
+        for prefix in IMAGE_PREFIXES:
             async for info in _objects(self.objects, prefix):
                 report.objects_checked += 1
-                artwork_id = _artwork_id(info.key, prefix, ".png")
+                artwork_id = image_artwork_id(info.key)
                 if artwork_id not in rows and info.uploaded <= cutoff:
                     report.orphan_images.append(info.key)
 

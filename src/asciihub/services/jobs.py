@@ -26,12 +26,13 @@ from asciihub.errors import (
     NotFound,
     TooLarge,
 )
-from asciihub.queue import JobQueue
+from asciihub.queue.protocol import JobQueue
 from asciihub.services.ids import derived_id, is_valid_id, new_id
 from asciihub.services.principals import Principal, writer_id
 from asciihub.services.upload_sniff import sniff_media
-from asciihub.storage.metadata.jobs import JobRow, SqlJobRepository
+from asciihub.storage.metadata.job_types import JobRepository, JobRow
 from asciihub.storage.metadata.protocol import ArtworkRepository
+from asciihub.storage.objects.keys import media_key
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
 
 log = logging.getLogger(__name__)
@@ -69,11 +70,6 @@ class JobLimits:
 def artwork_id_for(job_id: str) -> str:
     """The id of the artwork job ``job_id`` makes: the same on every delivery."""
     return derived_id(f"asciihub-artwork:{job_id}")
-
-
-def media_key(user_id: str, media_id: str) -> str:
-    """Where an upload waits for its conversion job."""
-    return f"media/{user_id}/{media_id}"
 
 
 def job_not_found() -> NotFound:
@@ -143,7 +139,7 @@ class JobService:
 
     def __init__(
         self,
-        repo: SqlJobRepository,
+        repo: JobRepository,
         queue: JobQueue,
         objects: ObjectStore,
         *,

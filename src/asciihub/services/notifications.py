@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from asciihub.errors import InvalidInput
-from asciihub.queue import JobQueue
+from asciihub.queue.protocol import JobQueue
 from asciihub.services.ids import new_id
 from asciihub.services.mailer import Mail, Mailer
 from asciihub.storage.metadata.protocol import UserRepository

@@ -134,6 +134,17 @@ class ObjectStore(Protocol):
         """A time-limited download URL, or None when the backend serves bytes itself."""
         ...
 
+    async def ping(self) -> None:
+        """Answer when the store is reachable; raise ``DependencyDown`` when not."""
+        ...
+
+    async def sweep(self, *, older_than: float = 7 * 24 * 3600.0) -> int:
+        """Remove what interrupted writes left behind (temp files, stale uploads); how many.
+
+        Only what is older than ``older_than`` seconds goes (a write may be in flight).
+        """
+        ...
+
     async def close(self) -> None:
         """Release connections and files."""
         ...

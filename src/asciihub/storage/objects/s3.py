@@ -36,6 +36,7 @@ from asciihub.storage.objects._s3_codec import (
 )
 from asciihub.storage.objects._s3_multipart import MultipartUpload
 from asciihub.storage.objects.keys import (
+    HEALTH_PROBE_KEY,
     MAX_DELETE_KEYS,
     MAX_KEY_BYTES,
     validate_custom_metadata,
@@ -317,6 +318,10 @@ class S3ObjectStore:
                 raise DependencyDown(message, retry_after=1)
 
     # --- reads -------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Read the info of the health probe key (absent): the store answers or raises."""
+        await self.head(HEALTH_PROBE_KEY)
 
     async def head(self, key: str) -> ObjectInfo | None:
         """The object's info, or None."""
