@@ -157,6 +157,12 @@ class Settings:
     views_flush_seconds: float = _setting(
         5.0, "How often counted views are written to the database, in seconds.", low=0.05
     )
+    views_window_seconds: int = _setting(
+        1800,
+        "A viewer (account, else client address) counts one view per artwork per this many "
+        "seconds.",
+        low=1,
+    )
 
     # --- databases ---------------------------------------------------------------
     sqlite_synchronous: str = _setting(

@@ -38,11 +38,11 @@ log = logging.getLogger(__name__)
 
 
 class AsciihubApp:
-    """The ASGI app `asciihub serve` runs: the fast lane in front of Starlette."""
+    """The ASGI app `asciihub serve` runs: the envelope, the fast lane, then Starlette."""
 
-    def __init__(self, starlette: Starlette, lane: FastLane) -> None:
+    def __init__(self, starlette: Starlette, outer: ASGIApp) -> None:
         self.starlette = starlette
-        self.lane = lane
+        self.outer = outer
 
     @property
     def state(self) -> object:
@@ -50,7 +50,7 @@ class AsciihubApp:
         return self.starlette.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.lane(scope, receive, send)
+        await self.outer(scope, receive, send)
 
 
 def create_app(
@@ -70,7 +70,6 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         built = services or await build_services(settings)
         app.state.services = built
-        lane.services = built
         gate.services = built
         metrics.watch(lambda: {"artwork": dict(built.artworks.stats)}, lambda: built.views.pending)
         stop = asyncio.Event()
@@ -91,7 +90,7 @@ def create_app(
         finally:
             stop.set()
             await asyncio.gather(flusher, upkeep, points)
-            lane.services = None
+            del app.state.services
             gate.services = None
             if services is None:
                 await built.close()
@@ -119,10 +118,11 @@ def create_app(
     starlette.state.metrics = metrics
     starlette.state.settings = settings
     gate = AuthGate(starlette)
+    read_route = next(r for r in artworks.routes if getattr(r, "name", "") == "get_artwork")
+    lane = FastLane(gate, state=starlette.state, route=read_route)
     # An upload to convert may exceed max_body_bytes up to upload_max_bytes (+ the form).
     uploads = {"/api/convert": max(settings.max_body_bytes, settings.upload_max_bytes + 65536)}
     enveloped: ASGIApp = Envelope(
-        gate, max_body_bytes=settings.max_body_bytes, metrics=metrics, path_limits=uploads
+        lane, max_body_bytes=settings.max_body_bytes, metrics=metrics, path_limits=uploads
     )
-    lane = FastLane(enveloped, metrics)
-    return AsciihubApp(starlette, lane)
+    return AsciihubApp(starlette, enveloped)

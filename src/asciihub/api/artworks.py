@@ -8,16 +8,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from asciihub.api.auth import SHARE_HEADER, principal_for, share_grant
+from asciihub.api.auth import client_ip, principal_for, share_grant
 from asciihub.api.responses import json_response, read_json
 from asciihub.api.state import services
+from asciihub.services.etags import none_match
+from asciihub.services.principals import SHARE_HEADER, SHARE_QUERY, SHARE_RESPONSE_HEADERS
 
 
-def _not_modified(request: Request, etag: str) -> bool:
-    given = request.headers.get("if-none-match")
-    return given is not None and etag in (
-        tag.strip().removeprefix("W/") for tag in given.split(",")
-    )
+def _share_headers(request: Request, headers: dict[str, str]) -> dict[str, str]:
+    """A request made with a share link is never cached and sends no Referer on."""
+    if SHARE_HEADER in request.headers or SHARE_QUERY in request.query_params:
+        headers.update(SHARE_RESPONSE_HEADERS)
+    return headers
 
 
 async def create_artwork(request: Request) -> Response:
@@ -49,12 +51,12 @@ async def get_artwork(request: Request) -> Response:
     built = services(request)
     artwork_id = request.path_params["artwork_id"]
     grant = await share_grant(request)
-    entry = await built.artworks.get(await principal_for(request), artwork_id, grant=grant)
-    built.views.count(artwork_id)
-    headers = {"ETag": entry.etag, "Cache-Control": "private, no-cache"}
-    if SHARE_HEADER in request.headers or "share" in request.query_params:
-        headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
-    if _not_modified(request, entry.etag):
+    principal = await principal_for(request)
+    entry = await built.artworks.get(principal, artwork_id, grant=grant)
+    viewer = f"u:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
+    await built.views.view(artwork_id, viewer)
+    headers = _share_headers(request, {"ETag": entry.etag, "Cache-Control": "private, no-cache"})
+    if none_match(request.headers.get("if-none-match"), entry.etag):
         return Response(status_code=304, headers=headers)
     return json_response(entry.body, headers=headers)
 
@@ -70,7 +72,7 @@ async def patch_artwork(request: Request) -> Response:
         if_match=request.headers.get("if-match"),
         grant=await share_grant(request),
     )
-    return json_response(updated, headers={"ETag": updated["etag"]})
+    return json_response(updated, headers=_share_headers(request, {"ETag": updated["etag"]}))
 
 
 async def delete_artwork(request: Request) -> Response:
