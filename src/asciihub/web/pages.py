@@ -101,12 +101,25 @@ async def signup_page(request: Request) -> Response:
     return _page("auth.html", mode="signup")
 
 
+_JSON_ISLAND_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def json_island(value: Any) -> str:
+    """``value`` as JSON safe inside ``<script type="application/json">``.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c``-style escapes (still the same JSON), so no
+    ``</script>``, ``<!--`` or ``<script`` in the data can end the element or switch the
+    HTML parser's script states; U+2028 and U+2029 are escaped for old JavaScript.
+    """
+    return orjson.dumps(value).decode().translate(_JSON_ISLAND_ESCAPES)
+
+
 def _artwork_page(body: bytes) -> HTMLResponse:
     data = orjson.loads(body)
-    player = orjson.dumps(
-        {"fps": data["fps"], "frames": [[f["text"], f["duration_ms"]] for f in data["frames"]]}
-    ).decode()
-    return _page("artwork.html", art=data, player_json=player.replace("</", "<\\/"))
+    player = {"fps": data["fps"], "frames": [[f["text"], f["duration_ms"]] for f in data["frames"]]}
+    return _page("artwork.html", art=data, player_json=json_island(player))
 
 
 async def profile(request: Request) -> Response:
