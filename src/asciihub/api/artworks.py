@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -9,8 +11,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from asciihub.api.auth import client_ip, principal_for, share_grant
-from asciihub.api.responses import json_response, read_json
+from asciihub.api.responses import error_response, json_response, read_json
 from asciihub.api.state import services
+from asciihub.errors import AsciihubError
 from asciihub.services.etags import none_match
 from asciihub.services.principals import SHARE_HEADER, SHARE_QUERY, SHARE_RESPONSE_HEADERS
 
@@ -20,6 +23,27 @@ def _share_headers(request: Request, headers: dict[str, str]) -> dict[str, str]:
     if SHARE_HEADER in request.headers or SHARE_QUERY in request.query_params:
         headers.update(SHARE_RESPONSE_HEADERS)
     return headers
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def share_safe(endpoint: Endpoint) -> Endpoint:
+    """Give every answer of ``endpoint`` to a share-link request the share headers.
+
+    Errors included: a refused edit through a link must not be cached or leak it either.
+    """
+
+    @functools.wraps(endpoint)
+    async def wrapped(request: Request) -> Response:
+        try:
+            response = await endpoint(request)
+        except AsciihubError as exc:
+            response = error_response(exc)
+        response.headers.update(_share_headers(request, {}))
+        return response
+
+    return wrapped
 
 
 async def create_artwork(request: Request) -> Response:
@@ -46,6 +70,7 @@ async def create_artwork(request: Request) -> Response:
     return json_response(created, status=201, headers=headers)
 
 
+@share_safe
 async def get_artwork(request: Request) -> Response:
     """GET /api/artworks/{id}: the artwork with its frames."""
     built = services(request)
@@ -55,12 +80,13 @@ async def get_artwork(request: Request) -> Response:
     entry = await built.artworks.get(principal, artwork_id, grant=grant)
     viewer = f"u:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
     await built.views.view(artwork_id, viewer)
-    headers = _share_headers(request, {"ETag": entry.etag, "Cache-Control": "private, no-cache"})
+    headers = {"ETag": entry.etag, "Cache-Control": "private, no-cache"}
     if none_match(request.headers.get("if-none-match"), entry.etag):
         return Response(status_code=304, headers=headers)
     return json_response(entry.body, headers=headers)
 
 
+@share_safe
 async def patch_artwork(request: Request) -> Response:
     """PATCH /api/artworks/{id}: change title, prompt, visibility, tags or frames."""
     payload = await read_json(request)
@@ -72,7 +98,7 @@ async def patch_artwork(request: Request) -> Response:
         if_match=request.headers.get("if-match"),
         grant=await share_grant(request),
     )
-    return json_response(updated, headers=_share_headers(request, {"ETag": updated["etag"]}))
+    return json_response(updated, headers={"ETag": updated["etag"]})
 
 
 async def delete_artwork(request: Request) -> Response:

@@ -16,6 +16,7 @@ so nothing is wired into it after construction.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -26,6 +27,8 @@ from asciihub.bootstrap import Services
 from asciihub.errors import AsciihubError
 from asciihub.services.etags import none_match
 from asciihub.services.ids import is_valid_id
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/api/artworks/"
 _CHECKED = (b"authorization", b"x-share-token")
@@ -59,7 +62,10 @@ class FastLane:
         ):
             try:
                 served = await self._serve(built, scope, send)
-            except AsciihubError as exc:
+            except Exception as exc:  # the adapter's top: every error answers in our shape
+                if not isinstance(exc, AsciihubError):
+                    log.exception("event=unhandled_error path=%s", scope["path"])
+                    exc = AsciihubError("internal error; it has been logged", code="internal_error")
                 scope["route"] = self.route
                 await error_response(exc)(scope, receive, send)
                 return
