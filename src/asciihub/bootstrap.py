@@ -283,7 +283,13 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
     gallery = GalleryService(artworks=artworks_repo, users=users_repo, cache=gallery_cache)
     views = ViewCounter(artworks_repo, kv=kv, window=settings.views_window_seconds)
     background = await build_background(
-        settings, db=db, objects=objects, artworks=artworks, users_repo=users_repo, views=views
+        settings,
+        db=db,
+        objects=objects,
+        artworks=artworks,
+        users_repo=users_repo,
+        views=views,
+        kv=kv,
     )
     auth = build_auth(
         settings, db=db, kv=kv, objects=objects, artworks=artworks, artworks_repo=artworks_repo
@@ -361,6 +367,7 @@ async def build_background(
     artworks: ArtworkService,
     users_repo: SqlUserRepository,
     views: ViewCounter,
+    kv: KVStore,
     queue: JobQueue | None = None,
 ) -> BackgroundServices:
     """Open the queue and wire the job, analytics and e-mail services; hook them in."""
@@ -395,7 +402,7 @@ async def build_background(
         settings.smtp_url, settings.smtp_from, settings.data_path, timeout=settings.smtp_timeout
     )
     notifications = NotificationService(
-        queue, mailer, users_repo, public_url=settings.resolved_public_url()
+        queue, mailer, users_repo, public_url=settings.resolved_public_url(), kv=kv
     )
     artworks.on_change = jobs.enqueue_thumbnail
     views.on_flush = analytics.views_flushed

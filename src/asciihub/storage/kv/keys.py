@@ -208,3 +208,8 @@ def gallery_page_key(generation: int | str, digest: str) -> str:
 def viewed_key(artwork_id: str, viewer_digest: str) -> str:
     """Marks that one viewer's view of an artwork was counted in this window."""
     return f"{VIEWED_PREFIX}{artwork_id}:{viewer_digest}"
+
+
+def share_mail_key(share_id: str) -> str:
+    """A share link's token, held only until its "shared with you" e-mail is sent."""
+    return f"share-mail:{share_id}"
