@@ -19,6 +19,7 @@ from asciihub.services.analytics import AnalyticsService
 from asciihub.services.artwork_input import InputLimits
 from asciihub.services.artworks import ArtworkService
 from asciihub.services.datamigration import Endpoint
+from asciihub.services.downloads import DownloadService
 from asciihub.services.exports import ExportLimits, ExportService
 from asciihub.services.gallery import GalleryCache, GalleryService
 from asciihub.services.idempotency import IdempotencyService
@@ -87,6 +88,7 @@ class Services:
     gallery: GalleryService
     images: ImageService
     views: ViewCounter
+    downloads: DownloadService
     auth: AuthServices
     background: BackgroundServices
 
@@ -306,6 +308,7 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
         gallery=gallery,
         images=ImageService(artworks=artworks, objects=objects),
         views=views,
+        downloads=DownloadService(objects),
         background=background,
         auth=auth,
     )

@@ -272,7 +272,7 @@ class ExportService:
             raise Conflict(message, code="export_not_ready")
         if self.presigned_downloads:
             url = await self.objects.presign_get(row.object_key, expires_in=LINK_TTL)
-            if url is not None and url.startswith(("https://", "http://")):
+            if url is not None and url.startswith(("https://", "http://", "/objects/")):
                 return ExportDownload(filename, fmt.media_type, redirect_url=url)
         stored = await self.objects.get(row.object_key)
         if stored is None:

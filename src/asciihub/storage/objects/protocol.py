@@ -134,6 +134,14 @@ class ObjectStore(Protocol):
         """A time-limited download URL, or None when the backend serves bytes itself."""
         ...
 
+    def verify_presigned(self, key: str, expires: str, sig: str) -> None:
+        """Raise ``Forbidden`` unless a link :meth:`presign_get` made is intact and live.
+
+        Only for links the app serves itself (the file backend's ``/objects/...``); a
+        store whose links point at itself (S3) refuses every one.
+        """
+        ...
+
     async def ping(self) -> None:
         """Answer when the store is reachable; raise ``DependencyDown`` when not."""
         ...

@@ -24,6 +24,7 @@ from typing import Any
 from asciihub.errors import (
     ConfigError,
     DependencyDown,
+    Forbidden,
     InvalidInput,
     NotFound,
     PreconditionFailed,
@@ -442,6 +443,11 @@ class S3ObjectStore:
                 return aborted
             params["KeyMarker"] = response["NextKeyMarker"]
             params["UploadIdMarker"] = response["NextUploadIdMarker"]
+
+    def verify_presigned(self, key: str, expires: str, sig: str) -> None:
+        """Refuse: S3 links are served (and checked) by S3, never by the app."""
+        message = "this server does not serve signed object links; the store does"
+        raise Forbidden(message, code="signature_mismatch")
 
     async def presign_get(self, key: str, *, expires_in: int) -> str | None:
         """A SigV4 presigned GET URL valid for ``expires_in`` seconds (1 s to 7 days)."""
