@@ -301,8 +301,8 @@ class Settings:
     export_presigned_downloads: bool = _setting(
         False,
         "Answer `GET /api/exports/{id}/download` with a redirect (302) to a presigned URL "
-        "of the object store, valid for 15 minutes, when it gives one (S3, R2); otherwise "
-        "the API sends the bytes itself.",
+        "of the object store, valid for 15 minutes (S3, R2, or the file backend's signed "
+        "`/objects/{key}` path, served by this server); off: the API sends the bytes itself.",
     )
     idempotency_ttl: int = _setting(
         86400,
