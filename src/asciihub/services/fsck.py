@@ -2,12 +2,14 @@
 
 What can drift (see the order of writes in ``services.artworks``):
 
-* an artwork object with no row (a crash between the object write and the row
-  insert, or between the row delete and the object delete): removed;
+* an artwork object with no row pointing at it (a crash between the object write and
+  the row insert, between an update's new version and its row statement, between the
+  row statement and the old version's delete, or between the row delete and the
+  object delete): removed;
 * a row whose object is missing (lost outside asciihub): the row is removed, so no
   listing shows an artwork that cannot be read;
-* a row whose etag differs from its object (a crash in the middle of an update):
-  the row is re-derived from the object, which is the newer write;
+* a row whose etag differs from its object (an object changed outside asciihub, or
+  an update made before updates wrote versions): the row is re-derived from the object;
 * thumbnails and cards of artworks that no longer exist: removed;
 * an upload (``media/``) no job holds (a crash between storing it and inserting the
   job row) or whose job is done (a crash before the worker deleted it): removed;
