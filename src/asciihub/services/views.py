@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import Counter
+import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
 
 from asciihub.errors import AsciihubError
@@ -22,6 +23,11 @@ from asciihub.storage.kv.protocol import KVStore
 from asciihub.storage.metadata.protocol import ArtworkRepository
 
 log = logging.getLogger(__name__)
+
+RECENT_MAX = 65536
+"""Viewer checks remembered in process, so a viewer re-reading costs no KV write."""
+RECENT_UNSURE_SECONDS = 60.0
+"""How long to remember a check another process made first (its TTL is unknown)."""
 
 
 def viewer_digest(viewer: str) -> str:
@@ -39,6 +45,7 @@ class ViewCounter:
         self._kv = kv
         self.window = window
         self._pending: Counter[str] = Counter()
+        self._recent: OrderedDict[str, float] = OrderedDict()
         self.on_flush: Callable[[Mapping[str, int]], None] | None = None
 
     async def view(self, artwork_id: str, viewer: str) -> bool:
@@ -47,17 +54,28 @@ class ViewCounter:
         True when it counted. A KV failure skips the count (a read never fails for it).
         """
         if self._kv is not None:
+            key = viewed_key(artwork_id, viewer_digest(viewer))
+            now = time.monotonic()
+            remembered = self._recent.get(key)
+            if remembered is not None and remembered > now:
+                return False
             try:
-                seen = await self._kv.incr(
-                    viewed_key(artwork_id, viewer_digest(viewer)), ttl=self.window
-                )
+                seen = await self._kv.incr(key, ttl=self.window)
             except AsciihubError as exc:
                 log.warning("event=view_check_failed artwork=%s code=%s", artwork_id, exc.code)
                 return False
+            unsure = min(self.window, RECENT_UNSURE_SECONDS)
+            self._remember(key, now + (self.window if seen == 1 else unsure))
             if seen > 1:
                 return False
         self.count(artwork_id)
         return True
+
+    def _remember(self, key: str, until: float) -> None:
+        self._recent[key] = until
+        self._recent.move_to_end(key)
+        while len(self._recent) > RECENT_MAX:
+            self._recent.popitem(last=False)
 
     def count(self, artwork_id: str) -> None:
         """Record one view (no I/O, no viewer check)."""
