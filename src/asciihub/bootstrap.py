@@ -284,6 +284,7 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
     )
     gallery = GalleryService(artworks=artworks_repo, users=users_repo, cache=gallery_cache)
     views = ViewCounter(artworks_repo, kv=kv, window=settings.views_window_seconds)
+    views.on_written = artworks.refresh_views
     background = await build_background(
         settings,
         db=db,

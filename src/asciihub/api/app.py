@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 
 class AsciihubApp:
-    """The ASGI app `asciihub serve` runs: the envelope, the fast lane, then Starlette."""
+    """The ASGI app `asciihub serve` runs: the fast lane, the envelope, then Starlette."""
 
     def __init__(self, starlette: Starlette, outer: ASGIApp) -> None:
         self.starlette = starlette
@@ -120,11 +120,10 @@ def create_app(
     starlette.state.metrics = metrics
     starlette.state.settings = settings
     gate = AuthGate(starlette)
-    read_route = next(r for r in artworks.routes if getattr(r, "name", "") == "get_artwork")
-    lane = FastLane(gate, state=starlette.state, route=read_route)
     # An upload to convert may exceed max_body_bytes up to upload_max_bytes (+ the form).
     uploads = {"/api/convert": max(settings.max_body_bytes, settings.upload_max_bytes + 65536)}
     enveloped: ASGIApp = Envelope(
-        lane, max_body_bytes=settings.max_body_bytes, metrics=metrics, path_limits=uploads
+        gate, max_body_bytes=settings.max_body_bytes, metrics=metrics, path_limits=uploads
     )
-    return AsciihubApp(starlette, enveloped)
+    lane = FastLane(enveloped, state=starlette.state, metrics=metrics)
+    return AsciihubApp(starlette, lane)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -259,6 +259,27 @@ class ArtworkService:
             await self.gallery.invalidate()
         await self.objects.delete([row.r2_key, *derived_keys(artwork_id)])
         log.info("event=artwork_deleted id=%s", artwork_id)
+
+    async def refresh_views(self, artwork_ids: Sequence[str]) -> None:
+        """Put the written view counts into the cached bodies of ``artwork_ids``.
+
+        A cached body whose artwork changed meanwhile is dropped instead, as a reader
+        filling the cache does (see :meth:`_fill_cache`).
+        """
+        for artwork_id in artwork_ids:
+            value, meta = await self.cache.get_with_metadata(cache_key(artwork_id))
+            if value is None or not isinstance(meta, dict):
+                continue
+            row = await self.artworks.get(artwork_id)
+            if row is None or artwork_etag(row) != meta.get("e"):
+                await self.cache.delete(cache_key(artwork_id))
+                continue
+            body = orjson.loads(value)
+            if body.get("views") == row.views:
+                continue
+            body["views"] = row.views
+            entry = CachedArtwork(orjson.dumps(body), row.user_id, row.visibility, meta["e"])
+            await self._fill_cache(artwork_id, entry)
 
     # --- reads -------------------------------------------------------------------
     async def cached(self, artwork_id: str) -> CachedArtwork | None:

@@ -5,8 +5,8 @@ the first time in ``window`` seconds: one atomic KV ``incr`` on
 ``viewed:{artwork}:{viewer digest}`` decides, on every KV backend and across
 processes, so re-reading (cached or not) does not add views. Counted views are added
 up in memory and written in one batch every few seconds (and at shutdown); each
-flush drops the flushed artworks' cached bodies, so the ``views`` an artwork's
-answer shows is at most one flush interval behind.
+flush then refreshes the count in the flushed artworks' cached bodies (``on_written``),
+so the ``views`` an artwork's answer shows is at most one flush interval behind.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import hashlib
 import logging
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from asciihub.errors import AsciihubError
-from asciihub.storage.kv.keys import artwork_cache_key, viewed_key
+from asciihub.storage.kv.keys import viewed_key
 from asciihub.storage.kv.protocol import KVStore
 from asciihub.storage.metadata.protocol import ArtworkRepository
 
@@ -47,6 +47,7 @@ class ViewCounter:
         self._pending: Counter[str] = Counter()
         self._recent: OrderedDict[str, float] = OrderedDict()
         self.on_flush: Callable[[Mapping[str, int]], None] | None = None
+        self.on_written: Callable[[Sequence[str]], Awaitable[None]] | None = None
 
     async def view(self, artwork_id: str, viewer: str) -> bool:
         """Count ``viewer``'s view of ``artwork_id`` unless it was counted in the window.
@@ -54,18 +55,19 @@ class ViewCounter:
         True when it counted. A KV failure skips the count (a read never fails for it).
         """
         if self._kv is not None:
-            key = viewed_key(artwork_id, viewer_digest(viewer))
+            memo = f"{artwork_id}\0{viewer}"
             now = time.monotonic()
-            remembered = self._recent.get(key)
+            remembered = self._recent.get(memo)
             if remembered is not None and remembered > now:
                 return False
+            key = viewed_key(artwork_id, viewer_digest(viewer))
             try:
                 seen = await self._kv.incr(key, ttl=self.window)
             except AsciihubError as exc:
                 log.warning("event=view_check_failed artwork=%s code=%s", artwork_id, exc.code)
                 return False
             unsure = min(self.window, RECENT_UNSURE_SECONDS)
-            self._remember(key, now + (self.window if seen == 1 else unsure))
+            self._remember(memo, now + (self.window if seen == 1 else unsure))
             if seen > 1:
                 return False
         self.count(artwork_id)
@@ -97,9 +99,11 @@ class ViewCounter:
             self._pending.update(batch)
             raise
         log.debug("event=views_flushed artworks=%d views=%d", len(batch), sum(batch.values()))
-        if self._kv is not None:
-            for artwork_id in batch:
-                await self._kv.delete(artwork_cache_key(artwork_id))
+        if self.on_written is not None:
+            try:
+                await self.on_written(list(batch))
+            except AsciihubError as exc:  # the counts are written; only the display lags
+                log.warning("event=views_refresh_failed code=%s", exc.code)
         if self.on_flush is not None:
             self.on_flush(batch)
         return sum(batch.values())
