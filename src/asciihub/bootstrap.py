@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,12 +23,14 @@ from asciihub.services.analytics import AnalyticsService
 from asciihub.services.artwork_input import InputLimits
 from asciihub.services.artworks import ArtworkService
 from asciihub.services.datamigration import Endpoint
+from asciihub.services.downloads import DownloadService
 from asciihub.services.export_all import ExportAllService
 from asciihub.services.exports import ExportLimits, ExportService
 from asciihub.services.gallery import GalleryCache, GalleryService
 from asciihub.services.idempotency import IdempotencyService
 from asciihub.services.images import ImageService
 from asciihub.services.imports import ImportLimits, ImportService
+from asciihub.services.job_runs import JobRunner, RunLimits
 from asciihub.services.job_stream import JobEvents
 from asciihub.services.jobs import JobLimits, JobService
 from asciihub.services.mailer import open_mailer
@@ -94,6 +97,7 @@ class Services:
     gallery: GalleryService
     images: ImageService
     views: ViewCounter
+    downloads: DownloadService
     auth: AuthServices
     background: BackgroundServices
     rooms: RoomHub
@@ -101,17 +105,21 @@ class Services:
 
     async def housekeeping(self) -> dict[str, int]:
         """Backend upkeep that has no request to ride on: stale temp files, expired keys."""
-        done: dict[str, int] = {}
-        sweep = getattr(self.objects, "sweep", None)
-        if sweep is not None:
-            done["objects_swept"] = await sweep()
-        purge = getattr(self.kv, "purge_expired", None)
-        if purge is not None:
-            done["kv_purged"] = await purge()
-        purge_rooms = getattr(self.rooms, "purge_expired", None)
-        if purge_rooms is not None:
-            done["rooms_purged"] = await purge_rooms()
-        return done
+        return {
+            "objects_swept": await self.objects.sweep(),
+            "kv_purged": await self.kv.purge_expired(),
+            "rooms_purged": await self.rooms.purge_expired(),
+        }
+
+    def probes(self) -> dict[str, Callable[[], Awaitable[None]]]:
+        """One ``ping`` per binding, by name, for ``/healthz``."""
+        return {
+            "metadata": self.db.ping,
+            "kv": self.kv.ping,
+            "objects": self.objects.ping,
+            "queue": self.background.queue.ping,
+            "rooms": self.rooms.ping,
+        }
 
     async def close(self) -> None:
         """Flush counted views and release every connection."""
@@ -341,9 +349,16 @@ async def _build_services(
         cache_ttl=settings.artwork_cache_ttl,
     )
     gallery = GalleryService(artworks=artworks_repo, users=users_repo, cache=gallery_cache)
-    views = ViewCounter(artworks_repo)
+    views = ViewCounter(artworks_repo, kv=kv, window=settings.views_window_seconds)
+    views.on_written = artworks.refresh_views
     background = await build_background(
-        settings, db=db, objects=objects, artworks=artworks, users_repo=users_repo, views=views
+        settings,
+        db=db,
+        objects=objects,
+        artworks=artworks,
+        users_repo=users_repo,
+        views=views,
+        kv=kv,
     )
     auth = build_auth(
         settings, db=db, kv=kv, objects=objects, artworks=artworks, artworks_repo=artworks_repo
@@ -373,6 +388,7 @@ async def _build_services(
         gallery=gallery,
         images=ImageService(artworks=artworks, objects=objects),
         views=views,
+        downloads=DownloadService(objects),
         background=background,
         auth=auth,
         rooms=rooms,
@@ -393,6 +409,7 @@ class BackgroundServices:
     generator: FrameGenerator
     engine_limits: EngineLimits
     exports: ExportService
+    runner: JobRunner
     imports: ImportService | None = None
     export_all: ExportAllService | None = None
 
@@ -499,6 +516,7 @@ async def build_background(
     artworks: ArtworkService,
     users_repo: SqlUserRepository,
     views: ViewCounter,
+    kv: KVStore,
     queue: JobQueue | None = None,
 ) -> BackgroundServices:
     """Open the queue and wire the job, analytics and e-mail services; hook them in."""
@@ -533,38 +551,58 @@ async def build_background(
         settings.smtp_url, settings.smtp_from, settings.data_path, timeout=settings.smtp_timeout
     )
     notifications = NotificationService(
-        queue, mailer, users_repo, public_url=settings.resolved_public_url()
+        queue, mailer, users_repo, public_url=settings.resolved_public_url(), kv=kv
     )
     artworks.on_change = jobs.enqueue_thumbnail
     views.on_flush = analytics.views_flushed
+    exports = ExportService(
+        SqlExportRepository(db),
+        jobs,
+        artworks,
+        limits=ExportLimits(
+            max_frames=settings.export_max_frames,
+            max_pixels=settings.export_max_pixels,
+            font_size=settings.export_font_size,
+        ),
+        public_url=settings.resolved_public_url(),
+        presigned_downloads=settings.export_presigned_downloads,
+    )
+    engine_limits = EngineLimits(
+        max_pixels=settings.engine_max_image_pixels,
+        max_frames=settings.max_frames,
+        max_video_seconds=settings.engine_max_video_seconds,
+        max_video_pixels=settings.engine_max_video_pixels,
+        max_columns=settings.max_width,
+        max_rows=settings.max_height,
+    )
+    generator = frame_generator(settings)
+    runner = JobRunner(
+        jobs=jobs,
+        artworks=artworks,
+        objects=objects,
+        analytics=analytics,
+        exports=exports,
+        notifications=notifications,
+        generator=generator,
+        engine_limits=engine_limits,
+        limits=RunLimits(
+            max_frames=settings.max_frames,
+            cell_aspect=settings.engine_cell_aspect,
+            progress_interval=settings.jobs_progress_interval,
+            imports=import_limits(settings),
+        ),
+    )
     return BackgroundServices(
         queue=queue,
         jobs=jobs,
         analytics=analytics,
         notifications=notifications,
         idempotency=IdempotencyService(SqlIdempotencyRepository(db), ttl=settings.idempotency_ttl),
-        generator=frame_generator(settings),
-        exports=ExportService(
-            SqlExportRepository(db),
-            jobs,
-            artworks,
-            limits=ExportLimits(
-                max_frames=settings.export_max_frames,
-                max_pixels=settings.export_max_pixels,
-                font_size=settings.export_font_size,
-            ),
-            public_url=settings.resolved_public_url(),
-            presigned_downloads=settings.export_presigned_downloads,
-        ),
+        generator=generator,
+        exports=exports,
+        engine_limits=engine_limits,
+        runner=runner,
         imports=ImportService(
             artworks=artworks, jobs=jobs, objects=objects, limits=import_limits(settings)
-        ),
-        engine_limits=EngineLimits(
-            max_pixels=settings.engine_max_image_pixels,
-            max_frames=settings.max_frames,
-            max_video_seconds=settings.engine_max_video_seconds,
-            max_video_pixels=settings.engine_max_video_pixels,
-            max_columns=settings.max_width,
-            max_rows=settings.max_height,
         ),
     )

@@ -160,6 +160,12 @@ class Settings:
     views_flush_seconds: float = _setting(
         5.0, "How often counted views are written to the database, in seconds.", low=0.05
     )
+    views_window_seconds: int = _setting(
+        1800,
+        "A viewer (account, else client address) counts one view per artwork per this many "
+        "seconds.",
+        low=1,
+    )
 
     # --- databases ---------------------------------------------------------------
     sqlite_synchronous: str = _setting(
@@ -298,8 +304,8 @@ class Settings:
     export_presigned_downloads: bool = _setting(
         False,
         "Answer `GET /api/exports/{id}/download` with a redirect (302) to a presigned URL "
-        "of the object store, valid for 15 minutes, when it gives one (S3, R2); otherwise "
-        "the API sends the bytes itself.",
+        "of the object store, valid for 15 minutes (S3, R2, or the file backend's signed "
+        "`/objects/{key}` path, served by this server); off: the API sends the bytes itself.",
     )
     export_all_ttl: int = _setting(
         7 * 24 * 3600,

@@ -160,7 +160,12 @@ async def test_security_headers_on_every_kind_of_response(client: Any) -> None:
 async def test_health_metrics_and_openapi(client: Any) -> None:
     health = await client.get("/healthz")
     assert health.status_code == 200
-    assert health.json()["checks"] == {"metadata": "ok", "kv": "ok", "objects": "ok"}
+    assert health.json()["checks"] == {
+        "metadata": "ok",
+        "kv": "ok",
+        "objects": "ok",
+        "queue": "ok",
+    }
     created = await create(client)
     await client.get(f"/api/artworks/{created['id']}")
     await client.get(f"/api/artworks/{created['id']}")
@@ -186,16 +191,28 @@ async def test_every_api_route_is_in_the_openapi_document(client: Any) -> None:
                 assert method.lower() in spec["paths"][path], f"{method} {path} is undocumented"
 
 
-async def test_views_are_counted_then_flushed(client: Any) -> None:
+async def test_views_count_once_per_viewer_then_show_fresh(client: Any) -> None:
+    """Re-reading (cached or not) adds no view; another viewer does; flushes show at once."""
+    import httpx
+
     created = await create(client)
     url = f"/api/artworks/{created['id']}"
     for _ in range(5):
-        await client.get(url)
+        assert (await client.get(url)).status_code == 200
     services = client.app.starlette.state.services
-    assert services.views.pending == 5
+    assert services.views.pending == 1
     assert (await services.artworks_repo.get(created["id"])).views == 0
+
+    # Anonymous readers hit the cached fast lane; each address counts once.
+    for address in ("10.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.0.1"):
+        transport = httpx.ASGITransport(app=client.app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as anon:
+            assert (await anon.get(url)).status_code == 200
+    assert services.views.pending == 3
+
     await services.views.flush()
-    assert (await services.artworks_repo.get(created["id"])).views == 5
+    assert (await services.artworks_repo.get(created["id"])).views == 3
+    assert (await client.get(url)).json()["views"] == 3  # not the cached 0
 
 
 async def test_housekeeping_purges_expired_keys(services: Any) -> None:

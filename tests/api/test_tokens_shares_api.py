@@ -151,3 +151,20 @@ async def test_bad_share_requests(client: Any) -> None:
     ):
         response = await client.post(f"/api/artworks/{art['id']}/shares", json=payload)
         assert response.status_code == 400 and response.json()["error"]["code"] == code
+
+
+async def test_patch_through_a_share_link_is_never_cached_nor_referred(
+    client: Any, anon: Any
+) -> None:
+    art = await create(client, visibility="private", title="secret")
+    url = f"/api/artworks/{art['id']}"
+    edit = (await client.post(f"{url}/shares", json={"permission": "edit"})).json()
+    view = (await client.post(f"{url}/shares", json={"permission": "view"})).json()
+    edited = await anon.patch(url, json={"title": "e"}, headers={"X-Share-Token": edit["token"]})
+    refused = await anon.patch(url, json={"title": "x"}, headers={"X-Share-Token": view["token"]})
+    assert (edited.status_code, refused.status_code) == (200, 403)
+    for answer in (edited, refused):
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["referrer-policy"] == "no-referrer"
+    own = await client.patch(url, json={"title": "mine"})
+    assert own.headers.get("cache-control") != "no-store"

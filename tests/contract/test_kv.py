@@ -439,3 +439,8 @@ async def test_unreachable_redis_is_unavailable() -> None:
 async def test_unknown_kv_url_scheme() -> None:
     with pytest.raises(ConfigError):
         await open_kv_store("memcached://x")
+
+
+async def test_ping_and_purge_are_part_of_the_protocol(kv_store: KVStore) -> None:
+    await kv_store.ping()
+    assert await kv_store.purge_expired() >= 0

@@ -205,3 +205,7 @@ async def test_no_statement_binds_more_than_100_values(db: Database) -> None:
 async def test_handles_are_found_case_insensitively(db: Database) -> None:
     found = await SqlUserRepository(db).get_by_handle("LOCAL")
     assert found is not None and found.id == "local" and found.is_local
+
+
+async def test_ping_answers(db: Database) -> None:
+    await db.ping()

@@ -690,3 +690,8 @@ async def test_unreachable_s3_is_unavailable(monkeypatch: pytest.MonkeyPatch) ->
 async def test_unknown_object_url_scheme() -> None:
     with pytest.raises(ConfigError):
         await open_object_store("ftp://x")
+
+
+async def test_ping_and_sweep_are_part_of_the_protocol(object_store: ObjectStore) -> None:
+    await object_store.ping()
+    assert await object_store.sweep() >= 0

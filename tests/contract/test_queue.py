@@ -634,3 +634,7 @@ async def test_redis_without_aof_needs_accept_queue_loss(redis_url: str) -> None
 async def test_factory_refuses_unknown_urls(url: str) -> None:
     with pytest.raises(ConfigError, match="queue_url"):
         await open_job_queue(url)
+
+
+async def test_ping_answers(queue: JobQueue) -> None:
+    await queue.ping()

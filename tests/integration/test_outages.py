@@ -186,3 +186,22 @@ async def test_a_job_past_its_outage_patience_fails_unavailable(outage_stack: An
     assert (swept["outage_redriven"], swept["dead_failed"]) == (0, 1)
     job = (await http.get(f"/api/jobs/{job_id}")).json()
     assert (job["status"], job["error"]["code"]) == ("failed", "unavailable")
+
+
+async def test_fast_lane_answers_a_kv_outage_with_a_json_503(outage_stack: Any) -> None:
+    """The cached read path sits inside the error envelope like every route."""
+    http, proxies = outage_stack
+    await signup(http)
+    made = await http.post(
+        "/api/artworks", json={"visibility": "public", "frames": [{"text": "a"}]}
+    )
+    url = f"/api/artworks/{made.json()['id']}"
+    transport = httpx.ASGITransport(app=http._transport.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as anon:
+        assert (await anon.get(url)).status_code == 200  # fills the cache
+        assert (await anon.get(url)).status_code == 200  # answered by the fast lane
+        proxies["redis"].cut()
+        refused = await anon.get(url)
+        _assert_unavailable(refused)
+        assert refused.headers["x-content-type-options"] == "nosniff"
+        proxies["redis"].restore()

@@ -252,13 +252,21 @@ async def test_export_flow_on_every_backend(jobs_client: Any) -> None:
 
     client.services.background.exports.presigned_downloads = True
     presigned = await client.get(f"/api/exports/{export_id}/download")
+    assert presigned.status_code == 302
+    location = presigned.headers["location"]
     if client.services.settings.resolved_objects_url().startswith("s3://"):
-        assert presigned.status_code == 302
         async with httpx.AsyncClient() as direct:
-            fetched = await direct.get(presigned.headers["location"])
+            fetched = await direct.get(location)
         assert fetched.content == response.content
-    else:  # the file store's signed paths are not served: the API sends the bytes
-        assert presigned.status_code == 200 and presigned.content == response.content
+    else:  # the file store's signed path is served by the app itself
+        assert location.startswith("/objects/exports/")
+        fetched = await client.get(location)
+        assert fetched.status_code == 200 and fetched.content == response.content
+        assert fetched.headers["content-disposition"].startswith("attachment; filename=")
+        assert fetched.headers["content-length"] == str(len(response.content))
+        forged = await client.get(location.replace("sig=", "sig=0"))
+        assert forged.status_code == 403
+        assert forged.json()["error"]["code"] == "signature_mismatch"
     client.services.background.exports.presigned_downloads = False
 
     transport = httpx.ASGITransport(app=client.app)

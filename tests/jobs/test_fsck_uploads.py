@@ -10,8 +10,8 @@ import httpx
 
 from asciihub.bootstrap import input_limits
 from asciihub.services.fsck import Fsck
-from asciihub.services.jobs import media_key
 from asciihub.storage.metadata.jobs import JobRow
+from asciihub.storage.objects.keys import media_key
 from tests.jobs.conftest import fast, open_client
 from tests.users import signup
 

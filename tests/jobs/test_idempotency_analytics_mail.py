@@ -231,3 +231,33 @@ async def test_sharing_with_an_address_mails_the_link(
     text = message.get_content()
     assert text.split()[-1].endswith(f"/s/{token}")  # the whole token, unbroken
     assert "Cat" in text
+
+
+async def test_a_mailed_share_link_never_sits_on_the_queue(data_dir: Path) -> None:
+    """The queue (file or stream, dead letters included) holds the share id, not the token."""
+    import orjson
+
+    from asciihub.bootstrap import build_services
+    from asciihub.services.principals import LOCAL
+    from tests.stack import make_settings
+
+    built = await build_services(make_settings(data_dir))
+    try:
+        art = await built.artworks.create(LOCAL, {"title": "Cat", "frames": [{"text": "x"}]})
+        created = await built.auth.shares.create(
+            LOCAL, art["id"], {"email": "friend@example.org", "expires_in": 3600}
+        )
+        token = created["token"]
+        [message] = await built.background.queue.receive("email", max_messages=10)
+        raw = orjson.dumps(message.body)
+        assert token.encode() not in raw
+        assert message.body["share_id"] == created["id"]
+        assert await built.background.notifications.deliver(message.body) is True
+        outbox = Path(built.settings.data_path) / "outbox" / f"{message.body['id']}.eml"
+        sent = email.message_from_bytes(outbox.read_bytes(), policy=email.policy.default)
+        assert sent.get_content().split()[-1].endswith(f"/s/{token}")
+        # Delivered again (the ack was lost): nothing more is sent and no token is left.
+        assert await built.background.notifications.deliver(message.body) is False
+        assert await built.kv.get(f"share-mail:{created['id']}") is None
+    finally:
+        await built.close()

@@ -16,6 +16,7 @@ from asciihub.api import (
     accounts,
     analytics,
     artworks,
+    downloads,
     export_all,
     exports,
     gallery,
@@ -41,11 +42,11 @@ log = logging.getLogger(__name__)
 
 
 class AsciihubApp:
-    """The ASGI app `asciihub serve` runs: the fast lane in front of Starlette."""
+    """The ASGI app `asciihub serve` runs: the fast lane, the envelope, then Starlette."""
 
-    def __init__(self, starlette: Starlette, lane: FastLane) -> None:
+    def __init__(self, starlette: Starlette, outer: ASGIApp) -> None:
         self.starlette = starlette
-        self.lane = lane
+        self.outer = outer
 
     @property
     def state(self) -> object:
@@ -53,7 +54,7 @@ class AsciihubApp:
         return self.starlette.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.lane(scope, receive, send)
+        await self.outer(scope, receive, send)
 
 
 def create_app(
@@ -73,7 +74,6 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         built = services or await build_services(settings)
         app.state.services = built
-        lane.services = built
         gate.services = built
         metrics.watch(lambda: {"artwork": dict(built.artworks.stats)}, lambda: built.views.pending)
         stop = asyncio.Event()
@@ -94,7 +94,7 @@ def create_app(
         finally:
             stop.set()
             await asyncio.gather(flusher, upkeep, points)
-            lane.services = None
+            del app.state.services
             gate.services = None
             if services is None:
                 await built.close()
@@ -110,6 +110,7 @@ def create_app(
             *jobs.routes,
             *exports.routes,
             *export_all.routes,
+            *downloads.routes,
             *analytics.routes,
             *ws_jobs.routes,
             *ws_artworks.routes,
@@ -134,5 +135,5 @@ def create_app(
         path_limits=uploads,
         discard=Discard(settings.http_discard_max_bytes, settings.http_discard_seconds),
     )
-    lane = FastLane(enveloped, metrics)
+    lane = FastLane(enveloped, state=starlette.state, metrics=metrics)
     return AsciihubApp(starlette, lane)

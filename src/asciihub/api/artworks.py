@@ -2,22 +2,48 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from asciihub.api.auth import SHARE_HEADER, principal_for, share_grant
-from asciihub.api.responses import json_response, read_json
+from asciihub.api.auth import client_ip, principal_for, share_grant
+from asciihub.api.responses import error_response, json_response, read_json
 from asciihub.api.state import services
+from asciihub.errors import AsciihubError
+from asciihub.services.etags import none_match
+from asciihub.services.principals import SHARE_HEADER, SHARE_QUERY, SHARE_RESPONSE_HEADERS
 
 
-def _not_modified(request: Request, etag: str) -> bool:
-    given = request.headers.get("if-none-match")
-    return given is not None and etag in (
-        tag.strip().removeprefix("W/") for tag in given.split(",")
-    )
+def _share_headers(request: Request, headers: dict[str, str]) -> dict[str, str]:
+    """A request made with a share link is never cached and sends no Referer on."""
+    if SHARE_HEADER in request.headers or SHARE_QUERY in request.query_params:
+        headers.update(SHARE_RESPONSE_HEADERS)
+    return headers
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def share_safe(endpoint: Endpoint) -> Endpoint:
+    """Give every answer of ``endpoint`` to a share-link request the share headers.
+
+    Errors included: a refused edit through a link must not be cached or leak it either.
+    """
+
+    @functools.wraps(endpoint)
+    async def wrapped(request: Request) -> Response:
+        try:
+            response = await endpoint(request)
+        except AsciihubError as exc:
+            response = error_response(exc)
+        response.headers.update(_share_headers(request, {}))
+        return response
+
+    return wrapped
 
 
 async def create_artwork(request: Request) -> Response:
@@ -44,21 +70,23 @@ async def create_artwork(request: Request) -> Response:
     return json_response(created, status=201, headers=headers)
 
 
+@share_safe
 async def get_artwork(request: Request) -> Response:
     """GET /api/artworks/{id}: the artwork with its frames."""
     built = services(request)
     artwork_id = request.path_params["artwork_id"]
     grant = await share_grant(request)
-    entry = await built.artworks.get(await principal_for(request), artwork_id, grant=grant)
-    built.views.count(artwork_id)
+    principal = await principal_for(request)
+    entry = await built.artworks.get(principal, artwork_id, grant=grant)
+    viewer = f"u:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
+    await built.views.view(artwork_id, viewer)
     headers = {"ETag": entry.etag, "Cache-Control": "private, no-cache"}
-    if SHARE_HEADER in request.headers or "share" in request.query_params:
-        headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
-    if _not_modified(request, entry.etag):
+    if none_match(request.headers.get("if-none-match"), entry.etag):
         return Response(status_code=304, headers=headers)
     return json_response(entry.body, headers=headers)
 
 
+@share_safe
 async def patch_artwork(request: Request) -> Response:
     """PATCH /api/artworks/{id}: change title, prompt, visibility, tags or frames."""
     payload = await read_json(request)

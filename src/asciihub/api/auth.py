@@ -21,13 +21,12 @@ from asciihub.api.metrics_guard import METRICS_PATH, MetricsGuard
 from asciihub.api.responses import error_response
 from asciihub.bootstrap import Services
 from asciihub.errors import AsciihubError, Unauthenticated
-from asciihub.services.principals import ANONYMOUS, Principal, ShareGrant
+from asciihub.services.principals import ANONYMOUS, SHARE_HEADER, SHARE_QUERY, Principal, ShareGrant
+from asciihub.services.principals import PRINCIPAL_SCOPE_KEY as SCOPE_KEY
 from asciihub.settings import Settings
 
-SCOPE_KEY = "asciihub.principal"
 COOKIE = "asciihub_session"
 SECURE_COOKIE = "__Host-asciihub_session"
-SHARE_HEADER = "x-share-token"
 _UNLIMITED = ("/static/", "/healthz", "/metrics")
 _EXPENSIVE = re.compile(r"^/api/(generate|convert)$|^/api/artworks/[^/]+/exports$")
 
@@ -108,7 +107,7 @@ async def principal_for(connection: HTTPConnection) -> Principal:
 
 async def share_grant(connection: HTTPConnection) -> ShareGrant | None:
     """The share link sent with ``?share=TOKEN`` or ``X-Share-Token``, if it is valid."""
-    token = connection.headers.get(SHARE_HEADER) or connection.query_params.get("share")
+    token = connection.headers.get(SHARE_HEADER) or connection.query_params.get(SHARE_QUERY)
     if not token:
         return None
     services: Services = connection.app.state.services

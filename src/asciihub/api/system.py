@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
-import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,9 +19,9 @@ log = logging.getLogger(__name__)
 CHECK_TIMEOUT = 2.0
 
 
-async def _check(name: str, probe: asyncio.Future[object] | object) -> tuple[str, str]:
+async def _check(name: str, probe: Callable[[], Awaitable[None]]) -> tuple[str, str]:
     try:
-        await asyncio.wait_for(probe, CHECK_TIMEOUT)  # type: ignore[arg-type]
+        await asyncio.wait_for(probe(), CHECK_TIMEOUT)
     except Exception as exc:  # a health probe reports failures, it does not raise them
         log.warning("event=health_check_failed binding=%s error=%s", name, type(exc).__name__)
         return name, f"failing: {type(exc).__name__}"
@@ -30,18 +30,8 @@ async def _check(name: str, probe: asyncio.Future[object] | object) -> tuple[str
 
 async def healthz(request: Request) -> Response:
     """GET /healthz: 200 when every binding answers, 503 (with Retry-After) when not."""
-    built = services(request)
-
-    async def database() -> None:
-        async with built.db.read() as conn:
-            await conn.execute(sa.text("SELECT 1"))
-
-    results = await asyncio.gather(
-        _check("metadata", database()),
-        _check("kv", built.kv.get("health:probe")),
-        _check("objects", built.objects.head("health/probe")),
-    )
-    checks = dict(results)
+    probes = services(request).probes()
+    checks = dict(await asyncio.gather(*(_check(name, ping) for name, ping in probes.items())))
     healthy = all(state == "ok" for state in checks.values())
     body = {"status": "ok" if healthy else "degraded", "version": __version__, "checks": checks}
     headers = {"Cache-Control": "no-store"}

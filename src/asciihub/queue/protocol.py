@@ -135,6 +135,10 @@ class JobQueue(Protocol):
         """Ready, delayed, in-flight and dead counts of ``queue``."""
         ...
 
+    async def ping(self) -> None:
+        """Answer when the queue is reachable; raise ``DependencyDown`` when not."""
+        ...
+
     async def close(self) -> None:
         """Release connections, threads and files."""
         ...

@@ -370,6 +370,11 @@ class RedisStreamsJobQueue:
         with _redis_errors("purge dead letters"):
             return int(await self._redis.xdel(keys.dead_key(queue), *entry_ids))
 
+    async def ping(self) -> None:
+        """``PING``."""
+        with _redis_errors("ping"):
+            await self._redis.ping()
+
     async def stats(self, queue: str) -> QueueStats:
         """Counts from XLEN, XPENDING and ZCARD in one script."""
         check_queue_name(queue)

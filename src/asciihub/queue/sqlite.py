@@ -350,6 +350,10 @@ class SqliteJobQueue:
         sql = f"DELETE FROM {DEAD} WHERE {where}"
         return await self._call(lambda: self._db().execute(sql, params).rowcount)
 
+    async def ping(self) -> None:
+        """One trivial query on the queue file."""
+        await self._call(lambda: self._db().execute("SELECT 1").fetchone())
+
     async def stats(self, queue: str) -> QueueStats:
         """Counts of ``queue`` at this instant."""
         check_queue_name(queue)

@@ -129,6 +129,10 @@ class RoomHub(Protocol):
         """Raise Unavailable when the backend cannot be reached."""
         ...
 
+    async def purge_expired(self) -> int:
+        """Delete rooms whose ``ttl`` ran out, where the backend does not expire them."""
+        ...
+
     async def close(self) -> None:
         """Stop delivery tasks and release connections and files."""
         ...

@@ -321,6 +321,10 @@ class RedisRoomHub:
         """``PING``."""
         await self._call(self.redis.ping)
 
+    async def purge_expired(self) -> int:
+        """Nothing to do: Redis expires a room's keys itself."""
+        return 0
+
     async def close(self) -> None:
         """Stop readers and the Pub/Sub task; close connections."""
         tasks = [reader.task for reader in self.readers.values()]

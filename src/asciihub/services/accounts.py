@@ -26,6 +26,7 @@ from asciihub.services.ratelimit import Limit, RateLimiter
 from asciihub.services.sessions import SessionStore
 from asciihub.storage.metadata.account_types import AccountRepository, AccountRow
 from asciihub.storage.metadata.protocol import ArtworkRepository, ListFilter
+from asciihub.storage.objects.keys import avatar_key, user_exports_prefix
 from asciihub.storage.objects.protocol import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -255,7 +256,7 @@ class AccountService:
         while rows := await self.artworks_repo.page(everything, after=None, limit=100):
             for row in rows:
                 await self.artworks.delete(owner, row.id)
-        await self.objects.delete(f"avatars/{account.id}.png")
+        await self.objects.delete(avatar_key(account.id))
         await self._delete_exports(account.id)
         await self.accounts.delete(account.id)  # export rows go with it (ON DELETE CASCADE)
         await self.sessions.end_all(account.id)
@@ -265,7 +266,8 @@ class AccountService:
         """Delete every object under ``exports/{user_id}/``."""
         cursor: str | None = None
         while True:
-            page = await self.objects.list(f"exports/{user_id}/", cursor=cursor, limit=1000)
+            prefix = user_exports_prefix(user_id)
+            page = await self.objects.list(prefix, cursor=cursor, limit=1000)
             if page.objects:
                 await self.objects.delete([item.key for item in page.objects])
             if not page.truncated:

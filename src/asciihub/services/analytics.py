@@ -30,10 +30,10 @@ from typing import Any
 import orjson
 
 from asciihub.errors import InvalidInput, TooLarge, Unauthenticated
-from asciihub.queue import JobQueue, OutgoingMessage
+from asciihub.queue.protocol import JobQueue, OutgoingMessage
 from asciihub.services.numbers import whole_number_or
 from asciihub.services.principals import Principal
-from asciihub.storage.metadata.analytics import DataPointRow, SqlAnalyticsRepository
+from asciihub.storage.metadata.job_types import AnalyticsRepository, DataPointRow
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class AnalyticsService:
 
     def __init__(
         self,
-        repo: SqlAnalyticsRepository,
+        repo: AnalyticsRepository,
         queue: JobQueue,
         *,
         max_point_bytes: int = 16 * 1024,

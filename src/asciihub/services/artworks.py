@@ -1,19 +1,27 @@
 """Artwork use cases: create, read (through the KV cache), update, delete, list.
 
-Order of writes (crash safety):
+Order of writes (crash safety): a reader sees the old artwork or the new one, whole,
+whatever step a crash stops at.
 
 * create: the document object is written first (``if_none_match="*"``), then the row.
   A crash in between leaves an object no row points at: invisible, and removed by
   ``asciihub fsck``.
-* update: the object is overwritten only if it still has the row's etag, then the row
-  is updated only if it still has that etag (optimistic concurrency; a lost race
-  answers 409). A crash in between leaves a row whose etag differs from its object;
-  readers then skip the cache and ``fsck`` re-derives the row from the object.
+* update: a changed document is written as a *new version* under its own key
+  (``artworks/{user}/{id}.{version}.json``, never overwriting anything); then one
+  statement, guarded by the row's revision, moves title, facts and key together;
+  then the old version is deleted. A crash before the row statement leaves the old
+  artwork in place (and a new version no row points at); a crash after it leaves the
+  new artwork (and an old version no row points at); ``fsck`` removes either leftover.
+  Two writers racing from the same revision both write their own version; only one
+  row statement succeeds and the other answers 409 ``concurrent_update`` (and drops
+  its version).
 * delete: the row goes first, then the cache entry, then the object.
 
 Reads go through KV ``ascii:{id}`` (the response body, with owner and visibility as
 metadata). A reader that fills the cache re-checks the row's etag afterwards and
-drops its entry if the row moved on, so a racing update is never served stale.
+drops its entry if the row moved on, so a racing update is never served stale. A
+reader whose row moved to a new version between reading the row and its object
+reads the row again.
 """
 
 from __future__ import annotations
@@ -21,8 +29,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +49,7 @@ from asciihub.services.gallery import GalleryCache
 from asciihub.services.ids import is_valid_id, new_id
 from asciihub.services.principals import Principal, ShareGrant, writer_id
 from asciihub.services.serialize import artwork_etag, artwork_json
+from asciihub.storage.kv.keys import artwork_cache_key
 from asciihub.storage.kv.protocol import KVStore
 from asciihub.storage.metadata.protocol import (
     ArtworkChanges,
@@ -48,27 +57,33 @@ from asciihub.storage.metadata.protocol import (
     ArtworkRow,
     DocumentFacts,
 )
-from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
+from asciihub.storage.objects.keys import artwork_key, image_key
+from asciihub.storage.objects.protocol import HttpMetadata, ObjectBody, ObjectStore
 
 log = logging.getLogger(__name__)
 
-CACHE_PREFIX = "ascii:"
 JSON_TYPE = HttpMetadata(content_type="application/json")
 
 
 def cache_key(artwork_id: str) -> str:
     """The KV key of an artwork's cached response."""
-    return f"{CACHE_PREFIX}{artwork_id}"
+    return artwork_cache_key(artwork_id)
 
 
 def object_key(user_id: str, artwork_id: str) -> str:
-    """Where an artwork's document lives in the artwork bucket."""
-    return f"artworks/{user_id}/{artwork_id}.json"
+    """Where an artwork's first document version lives in the artwork bucket."""
+    return artwork_key(user_id, artwork_id)
 
 
 def derived_keys(artwork_id: str) -> list[str]:
     """Objects rendered from an artwork (thumbnail, card), deleted with it."""
-    return [f"thumbnails/{artwork_id}.png", f"cards/{artwork_id}.png"]
+    return [image_key("thumbnail", artwork_id), image_key("card", artwork_id)]
+
+
+def concurrent_update() -> Conflict:
+    """The answer to a write that lost a race with another write of the same artwork."""
+    message = "the artwork was changed by another request at the same time; read it and retry"
+    return Conflict(message, code="concurrent_update")
 
 
 def not_found() -> NotFound:
@@ -208,14 +223,7 @@ class ArtworkService:
         facts = None
         if data.document is not None or data.visibility not in (None, row.visibility):
             document = data.document or await self._load_document(row)
-            facts = await self._put_document(
-                row.r2_key,
-                document,
-                user_id=row.user_id,
-                visibility=visibility,
-                now=row.created_at,
-                if_match=row.etag,
-            )
+            facts = await self._put_version(row, document, visibility)
         changes = ArtworkChanges(
             title=data.title,
             prompt=data.prompt,
@@ -229,9 +237,12 @@ class ArtworkService:
             artwork_id, changes, expected_revision=row.revision, now=self.clock()
         )
         if updated is None:
-            message = "the artwork was changed by another request at the same time; retry"
-            raise Conflict(message, code="concurrent_update")
+            if facts is not None and facts.key is not None:
+                await self.objects.delete(facts.key)  # this version never became visible
+            raise concurrent_update()
         await self.cache.delete(cache_key(artwork_id))
+        if facts is not None and updated.r2_key != row.r2_key:
+            await self.objects.delete(row.r2_key)  # a crash before this leaves it to fsck
         if "public" in (row.visibility, updated.visibility):
             await self.gallery.invalidate()
         await self._changed(artwork_id)
@@ -248,6 +259,27 @@ class ArtworkService:
             await self.gallery.invalidate()
         await self.objects.delete([row.r2_key, *derived_keys(artwork_id)])
         log.info("event=artwork_deleted id=%s", artwork_id)
+
+    async def refresh_views(self, artwork_ids: Sequence[str]) -> None:
+        """Put the written view counts into the cached bodies of ``artwork_ids``.
+
+        A cached body whose artwork changed meanwhile is dropped instead, as a reader
+        filling the cache does (see :meth:`_fill_cache`).
+        """
+        for artwork_id in artwork_ids:
+            value, meta = await self.cache.get_with_metadata(cache_key(artwork_id))
+            if value is None or not isinstance(meta, dict):
+                continue
+            row = await self.artworks.get(artwork_id)
+            if row is None or artwork_etag(row) != meta.get("e"):
+                await self.cache.delete(cache_key(artwork_id))
+                continue
+            body = orjson.loads(value)
+            if body.get("views") == row.views:
+                continue
+            body["views"] = row.views
+            entry = CachedArtwork(orjson.dumps(body), row.user_id, row.visibility, meta["e"])
+            await self._fill_cache(artwork_id, entry)
 
     # --- reads -------------------------------------------------------------------
     async def cached(self, artwork_id: str) -> CachedArtwork | None:
@@ -266,13 +298,7 @@ class ArtworkService:
         if not is_valid_id(artwork_id):
             raise not_found()
         self.stats["miss"] += 1
-        row = await self.artworks.get(artwork_id)
-        if row is None:
-            raise not_found()
-        stored = await self.objects.get(row.r2_key)
-        if stored is None:
-            log.error("event=artwork_object_missing id=%s key=%s", artwork_id, row.r2_key)
-            raise not_found()
+        row, stored = await self._current(artwork_id)
         document = parse_document(orjson.loads(stored.data), limits=self.limits.document)
         body = orjson.dumps(artwork_json(row, document))
         entry = CachedArtwork(body, row.user_id, row.visibility, artwork_etag(row))
@@ -366,8 +392,37 @@ class ArtworkService:
     async def _load_document(self, row: ArtworkRow) -> ArtworkDocument:
         stored = await self.objects.get(row.r2_key)
         if stored is None:
-            raise not_found()
+            _, stored = await self._current(row.id)  # the row moved to a newer version
         return parse_document(orjson.loads(stored.data), limits=self.limits.document)
+
+    async def _current(self, artwork_id: str) -> tuple[ArtworkRow, ObjectBody]:
+        """The row and the object it names, read again if an update moved the row."""
+        key = None
+        for _ in range(3):
+            row = await self.artworks.get(artwork_id)
+            if row is None:
+                raise not_found()
+            if row.r2_key == key:
+                break  # the same key twice: the object is really gone
+            key = row.r2_key
+            stored = await self.objects.get(key)
+            if stored is not None:
+                return row, stored
+        log.error("event=artwork_object_missing id=%s key=%s", artwork_id, key)
+        raise not_found()
+
+    async def _put_version(
+        self, row: ArtworkRow, document: ArtworkDocument, visibility: str
+    ) -> DocumentFacts:
+        """Write ``document`` as a new version of ``row``'s artwork, next to the old one."""
+        key = artwork_key(row.user_id, row.id, version=new_id())
+        try:
+            facts = await self._put_document(
+                key, document, user_id=row.user_id, visibility=visibility, now=row.created_at
+            )
+        except PreconditionFailed as exc:  # a version key is random: only a race gets here
+            raise concurrent_update() from exc
+        return replace(facts, key=key)
 
     async def _put_document(
         self,

@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-import sqlalchemy as sa
 
 from asciihub import __version__
 from asciihub.engine.document import DocumentLimits, parse_document
@@ -55,7 +54,9 @@ from asciihub.queue.protocol import JobQueue
 from asciihub.services.datamigration import (
     OBJECT_CONCURRENCY,
     Endpoint,
+    TableRef,
     all_objects,
+    foreign_key_columns,
     row_from_json,
     row_to_json,
     update_checksum,
@@ -120,11 +121,6 @@ def _add(tar: tarfile.TarFile, name: str, data: IO[bytes], size: int) -> None:
     info.mtime = 0
     info.mode = 0o600
     tar.addfile(info, data)
-
-
-def _fk_columns(table: sa.Table, parent: str) -> list[str]:
-    """Columns of ``table`` that reference the table named ``parent``."""
-    return [fk.parent.name for fk in table.foreign_keys if fk.column.table.name == parent]
 
 
 class Backup:
@@ -192,9 +188,9 @@ class Backup:
             "rederived": sorted(self.summary.rederived),
         }
 
-    async def _table(self, tar: tarfile.TarFile, conn: Any, table: sa.Table) -> dict[str, Any]:
+    async def _table(self, tar: tarfile.TarFile, conn: Any, table: TableRef) -> dict[str, Any]:
         member = f"rows/{table.name}.jsonl"
-        children = _fk_columns(table, ARTWORKS_TABLE)
+        children = foreign_key_columns(table, ARTWORKS_TABLE)
         digest, file_digest, count = hashlib.sha256(), hashlib.sha256(), 0
         with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as spool:
             async for batch in self.source.snapshot_rows(conn, table):

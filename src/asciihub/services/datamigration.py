@@ -27,16 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
+from asciihub.storage.kv.keys import STATE_PREFIXES
 from asciihub.storage.kv.protocol import KVStore
 from asciihub.storage.metadata.artworks import SqlArtworkRepository
 from asciihub.storage.metadata.database import Database
 from asciihub.storage.metadata.migrate import current_revision
 from asciihub.storage.metadata.transfer import (
+    TableRef,
     copy_order,
     copy_table,
     count_rows,
+    foreign_key_columns,
     reset_sequences,
     row_from_json,
     row_to_json,
@@ -50,8 +51,10 @@ __all__ = [
     "OBJECT_CONCURRENCY",
     "DataMigration",
     "Endpoint",
+    "TableRef",
     "Verification",
     "all_objects",
+    "foreign_key_columns",
     "object_chunks",
     "row_from_json",
     "row_to_json",
@@ -59,7 +62,7 @@ __all__ = [
 ]
 from asciihub.storage.objects.protocol import ObjectInfo, ObjectStore
 
-KV_PREFIXES = ("session:",)
+KV_PREFIXES = STATE_PREFIXES
 OBJECT_CONCURRENCY = 16  # objects copied (or hashed) at once
 Progress = Callable[[str, int, int | None], None]
 
@@ -77,7 +80,7 @@ class Endpoint:
     kv: KVStore
 
     @staticmethod
-    def tables() -> list[sa.Table]:
+    def tables() -> list[TableRef]:
         """Every table, parents before children."""
         return copy_order()
 
@@ -86,19 +89,19 @@ class Endpoint:
         return self.db.snapshot()
 
     @staticmethod
-    def snapshot_rows(conn: Any, table: sa.Table) -> AsyncIterator[list[dict[str, Any]]]:
+    def snapshot_rows(conn: Any, table: TableRef) -> AsyncIterator[list[dict[str, Any]]]:
         """The rows of ``table`` in key order, in batches, as ``conn`` sees them."""
         return snapshot_rows(conn, table)
 
-    async def write_rows(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    async def write_rows(self, table: TableRef, rows: list[dict[str, Any]]) -> None:
         """Insert (or update) ``rows`` of ``table`` in one transaction."""
         await upsert_rows(self.db, table, rows)
 
-    async def count(self, table: sa.Table) -> int:
+    async def count(self, table: TableRef) -> int:
         """How many rows ``table`` holds."""
         return await count_rows(self.db, table)
 
-    async def checksum(self, table: sa.Table) -> tuple[int, str]:
+    async def checksum(self, table: TableRef) -> tuple[int, str]:
         """(rows, SHA-256 of every row in canonical form, key order)."""
         return await table_checksum(self.db, table)
 

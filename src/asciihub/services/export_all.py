@@ -34,7 +34,7 @@ from asciihub.render.exports import json_bytes, png_bytes, txt_bytes
 from asciihub.services.ids import is_valid_id
 from asciihub.services.jobs import JobService
 from asciihub.services.principals import Principal, writer_id
-from asciihub.storage.metadata.jobs import JobRow
+from asciihub.storage.metadata.job_types import JobRow
 from asciihub.storage.metadata.protocol import ArtworkRow
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
 

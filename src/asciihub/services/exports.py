@@ -39,13 +39,13 @@ from asciihub.services.artworks import ArtworkService, can_view
 from asciihub.services.ids import is_valid_id, new_id
 from asciihub.services.jobs import JobService, check_fields
 from asciihub.services.principals import Principal, writer_id
-from asciihub.storage.metadata.exports import ExportRow, SqlExportRepository
+from asciihub.storage.metadata.job_types import ExportRepository, ExportRow
 from asciihub.storage.metadata.protocol import ArtworkRow
+from asciihub.storage.objects.keys import export_key
 from asciihub.storage.objects.protocol import HttpMetadata
 
 log = logging.getLogger(__name__)
 
-EXPORT_PREFIX = "exports/"
 _FIELDS = frozenset({"format"})
 LINK_TTL = 900
 """Seconds a presigned download link lives."""
@@ -68,16 +68,6 @@ class ExportDownload:
     media_type: str
     data: bytes | None = None
     redirect_url: str | None = None
-
-
-def export_key(user_id: str, export_id: str, extension: str) -> str:
-    """Where an export's file lives in the object store."""
-    return f"{EXPORT_PREFIX}{user_id}/{export_id}.{extension}"
-
-
-def user_prefix(user_id: str) -> str:
-    """The prefix of every export object of ``user_id``."""
-    return f"{EXPORT_PREFIX}{user_id}/"
 
 
 def export_not_found() -> NotFound:
@@ -132,7 +122,7 @@ class ExportService:
 
     def __init__(
         self,
-        repo: SqlExportRepository,
+        repo: ExportRepository,
         jobs: JobService,
         artworks: ArtworkService,
         *,
@@ -282,7 +272,7 @@ class ExportService:
             raise Conflict(message, code="export_not_ready")
         if self.presigned_downloads:
             url = await self.objects.presign_get(row.object_key, expires_in=LINK_TTL)
-            if url is not None and url.startswith(("https://", "http://")):
+            if url is not None and url.startswith(("https://", "http://", "/objects/")):
                 return ExportDownload(filename, fmt.media_type, redirect_url=url)
         stored = await self.objects.get(row.object_key)
         if stored is None:

@@ -2,12 +2,14 @@
 
 What can drift (see the order of writes in ``services.artworks``):
 
-* an artwork object with no row (a crash between the object write and the row
-  insert, or between the row delete and the object delete): removed;
+* an artwork object with no row pointing at it (a crash between the object write and
+  the row insert, between an update's new version and its row statement, between the
+  row statement and the old version's delete, or between the row delete and the
+  object delete): removed;
 * a row whose object is missing (lost outside asciihub): the row is removed, so no
   listing shows an artwork that cannot be read;
-* a row whose etag differs from its object (a crash in the middle of an update):
-  the row is re-derived from the object, which is the newer write;
+* a row whose etag differs from its object (an object changed outside asciihub, or
+  an update made before updates wrote versions): the row is re-derived from the object;
 * thumbnails and cards of artworks that no longer exist: removed;
 * an upload (``media/``) no job holds (a crash between storing it and inserting the
   job row) or whose job is done (a crash before the worker deleted it): removed;
@@ -32,8 +34,15 @@ import orjson
 from asciihub.engine.document import DocumentLimits, parse_document
 from asciihub.services.artworks import cache_key
 from asciihub.storage.kv.protocol import KVStore
-from asciihub.storage.metadata.jobs import ACTIVE, JobUpload, SqlJobRepository
+from asciihub.storage.metadata.job_types import ACTIVE, JobRepository, JobUpload
 from asciihub.storage.metadata.protocol import ArtworkChanges, ArtworkRepository, DocumentFacts
+from asciihub.storage.objects.keys import (
+    ARTWORKS_PREFIX,
+    IMAGE_PREFIXES,
+    MEDIA_PREFIX,
+    artwork_id_of,
+    image_artwork_id,
+)
 from asciihub.storage.objects.protocol import ObjectInfo, ObjectStore
 
 
@@ -78,12 +87,6 @@ async def _objects(store: ObjectStore, prefix: str) -> AsyncIterator[ObjectInfo]
         cursor = page.cursor
 
 
-def _artwork_id(key: str, prefix: str, suffix: str) -> str | None:
-    if not key.startswith(prefix) or not key.endswith(suffix):
-        return None
-    return key[len(prefix) : -len(suffix)].rsplit("/", 1)[-1] or None
-
-
 class Fsck:
     """Compares the artwork rows with the artwork bucket."""
 
@@ -94,7 +97,7 @@ class Fsck:
         objects: ObjectStore,
         cache: KVStore,
         limits: DocumentLimits,
-        jobs: SqlJobRepository | None = None,
+        jobs: JobRepository | None = None,
         grace_seconds: float = 600.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -117,12 +120,10 @@ class Fsck:
             doomed = report.orphan_objects + report.orphan_images + report.orphan_media
             for start in range(0, len(doomed), 500):
                 await self.objects.delete(doomed[start : start + 500])
-            sweep = getattr(self.objects, "sweep", None)
-            if sweep is not None:
-                report.swept = int(await sweep(older_than=self.grace.total_seconds()))
+            report.swept = await self.objects.sweep(older_than=self.grace.total_seconds())
         return report
 
-    async def _check_media(self, report: FsckReport, jobs: SqlJobRepository, repair: bool) -> None:
+    async def _check_media(self, report: FsckReport, jobs: JobRepository, repair: bool) -> None:
         held: dict[str, JobUpload] = {}
         async for upload in jobs.iter_uploads():
             report.rows_checked += 1
@@ -139,7 +140,7 @@ class Fsck:
                     upload.job_id, code="upload_missing", message=message, now=self.clock()
                 )
         cutoff = self.clock() - self.grace
-        async for info in _objects(self.objects, "media/"):
+        async for info in _objects(self.objects, MEDIA_PREFIX):
             report.objects_checked += 1
             holder = held.get(info.key)
             if (holder is None or holder.status == "done") and info.uploaded <= cutoff:
@@ -164,15 +165,15 @@ class Fsck:
 
     async def _check_objects(self, report: FsckReport, rows: dict[str, str]) -> None:
         cutoff = self.clock() - self.grace
-        async for info in _objects(self.objects, "artworks/"):
+        async for info in _objects(self.objects, ARTWORKS_PREFIX):
             report.objects_checked += 1
-            artwork_id = _artwork_id(info.key, "artworks/", ".json")
+            artwork_id = artwork_id_of(info.key)
             if rows.get(artwork_id or "") != info.key and info.uploaded <= cutoff:
                 report.orphan_objects.append(info.key)
-        for prefix in ("thumbnails/", "cards/"):
+        for prefix in IMAGE_PREFIXES:
             async for info in _objects(self.objects, prefix):
                 report.objects_checked += 1
-                artwork_id = _artwork_id(info.key, prefix, ".png")
+                artwork_id = image_artwork_id(info.key)
                 if artwork_id not in rows and info.uploaded <= cutoff:
                     report.orphan_images.append(info.key)
 

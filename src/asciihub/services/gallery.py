@@ -22,6 +22,7 @@ from asciihub.services.cursor import decode_cursor, encode_cursor
 from asciihub.services.numbers import whole_number
 from asciihub.services.principals import Principal
 from asciihub.services.serialize import artwork_summary
+from asciihub.storage.kv.keys import GALLERY_GENERATION_KEY, gallery_page_key
 from asciihub.storage.kv.protocol import KVStore
 from asciihub.storage.metadata.protocol import (
     ArtworkRepository,
@@ -31,7 +32,7 @@ from asciihub.storage.metadata.protocol import (
     Visibility,
 )
 
-GENERATION_KEY = "gallery:gen"
+GENERATION_KEY = GALLERY_GENERATION_KEY
 SORTS: tuple[Sort, ...] = ("new", "popular")
 MAX_QUERY_CHARS = 200
 
@@ -127,7 +128,7 @@ class GalleryService:
         digest = hashlib.sha256(
             orjson.dumps([page.sort, page.query, page.tag, page.limit, page.cursor])
         ).hexdigest()[:32]
-        key = f"gallery:{generation}:{digest}"
+        key = gallery_page_key(generation, digest)
         cached = await self.cache.get(key)
         if cached is not None:
             return cached

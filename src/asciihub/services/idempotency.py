@@ -19,7 +19,7 @@ import orjson
 
 from asciihub.errors import Conflict, InvalidInput, Unauthenticated
 from asciihub.services.principals import Principal
-from asciihub.storage.metadata.jobs import SqlIdempotencyRepository
+from asciihub.storage.metadata.job_types import IdempotencyRepository
 
 MAX_KEY_CHARS = 255
 ABANDONED_AFTER = 60.0
@@ -53,7 +53,7 @@ class IdempotencyService:
 
     def __init__(
         self,
-        repo: SqlIdempotencyRepository,
+        repo: IdempotencyRepository,
         *,
         ttl: int = 86400,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),

@@ -6,6 +6,8 @@ time prefix or sequence, so nothing can be enumerated from a known id.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import secrets
 
@@ -21,8 +23,28 @@ def new_id() -> str:
     """
     while True:
         value = secrets.token_urlsafe(ID_BYTES)
-        if not value.startswith("-"):
+        if _is_usable(value):
             return value
+
+
+def _is_usable(value: str) -> bool:
+    return not value.startswith("-")
+
+
+def derived_id(seed: str) -> str:
+    """The id made from ``seed``: the same for the same seed, by the rule of :func:`new_id`.
+
+    For work that must name its result the same way on every attempt (a job's artwork).
+    A digest that would start with ``-`` is derived again with a counter.
+    """
+    attempt = 0
+    while True:
+        material = seed if attempt == 0 else f"{seed}\0{attempt}"
+        digest = hashlib.sha256(material.encode()).digest()[:ID_BYTES]
+        value = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        if _is_usable(value):
+            return value
+        attempt += 1
 
 
 def is_valid_id(value: str) -> bool:

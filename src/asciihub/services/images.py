@@ -16,6 +16,7 @@ from asciihub.services.artworks import ArtworkService
 from asciihub.services.principals import Principal, ShareGrant
 from asciihub.services.serialize import artwork_etag
 from asciihub.storage.metadata.protocol import ArtworkRow
+from asciihub.storage.objects.keys import image_key
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
 
 ImageKind = Literal["thumbnail", "card"]
@@ -40,7 +41,7 @@ class ImageService:
         """(PNG bytes, etag) of the artwork's thumbnail or card, if ``principal`` may see it."""
         row = await self.artworks.row_for(principal, artwork_id, grant=grant)
         source = artwork_etag(row)
-        key = f"{'thumbnails' if kind == 'thumbnail' else 'cards'}/{artwork_id}.png"
+        key = image_key(kind, artwork_id)
         stored = await self.objects.get(key)
         if stored is not None and stored.info.custom_metadata.get("source") == source:
             return stored.data, stored.info.http_etag

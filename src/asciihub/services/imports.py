@@ -35,8 +35,9 @@ from asciihub.engine.document import ArtworkDocument, DocumentLimits, build_docu
 from asciihub.errors import AsciihubError, InvalidInput, TooLarge
 from asciihub.services.archives import ArchiveLimits, SafeZip
 from asciihub.services.ids import new_id
-from asciihub.services.jobs import JobService, media_key
+from asciihub.services.jobs import JobService
 from asciihub.services.principals import Principal, writer_id
+from asciihub.storage.objects.keys import media_key
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
 
 log = logging.getLogger(__name__)

@@ -9,23 +9,13 @@ call order (one FIFO lock), and the log expires ``ttl`` seconds after the last o
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from typing import Any
 
-from asciihub.engine.document import Frame
 from asciihub.errors import AsciihubError
 from asciihub.realtime.protocol import RoomHub
 
 log = logging.getLogger(__name__)
-
-
-def frame_json(frame: Frame) -> dict[str, Any]:
-    """A frame as the document's JSON has it (colours base64)."""
-    item: dict[str, Any] = {"text": frame.text, "duration_ms": frame.duration_ms}
-    if frame.colors is not None:
-        item["colors"] = base64.b64encode(frame.colors).decode("ascii")
-    return item
 
 
 def job_room(job_id: str) -> str:

@@ -12,8 +12,6 @@ from it (:func:`artwork_id_for`), and a job already ``done`` is never run again.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -28,14 +26,15 @@ from asciihub.errors import (
     NotFound,
     TooLarge,
 )
-from asciihub.queue import JobQueue
-from asciihub.services.ids import is_valid_id, new_id
+from asciihub.queue.protocol import JobQueue
+from asciihub.services.ids import derived_id, is_valid_id, new_id
 from asciihub.services.job_stream import JobEvents
 from asciihub.services.numbers import whole_number_or
 from asciihub.services.principals import Principal, writer_id
 from asciihub.services.upload_sniff import sniff_media
-from asciihub.storage.metadata.jobs import JobRow, SqlJobRepository
+from asciihub.storage.metadata.job_types import JobRepository, JobRow
 from asciihub.storage.metadata.protocol import ArtworkRepository
+from asciihub.storage.objects.keys import media_key
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
 
 log = logging.getLogger(__name__)
@@ -75,13 +74,7 @@ class JobLimits:
 
 def artwork_id_for(job_id: str) -> str:
     """The id of the artwork job ``job_id`` makes: the same on every delivery."""
-    digest = hashlib.sha256(f"asciihub-artwork:{job_id}".encode()).digest()[:16]
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def media_key(user_id: str, media_id: str) -> str:
-    """Where an upload waits for its conversion job."""
-    return f"media/{user_id}/{media_id}"
+    return derived_id(f"asciihub-artwork:{job_id}")
 
 
 def job_not_found() -> NotFound:
@@ -152,7 +145,7 @@ class JobService:
 
     def __init__(
         self,
-        repo: SqlJobRepository,
+        repo: JobRepository,
         queue: JobQueue,
         objects: ObjectStore,
         *,

@@ -21,17 +21,13 @@ from PIL import Image, UnidentifiedImageError
 from asciihub.engine.charsets import COLOR_MODES
 from asciihub.errors import InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from asciihub.storage.metadata.account_types import AccountRepository, PreferencesRow
+from asciihub.storage.objects.keys import avatar_key
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
 
 THEMES = ("system", "light", "dark")
 AVATAR_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 _STYLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 PNG = HttpMetadata(content_type="image/png")
-
-
-def avatar_key(user_id: str) -> str:
-    """Where a user's avatar lives in the object store."""
-    return f"avatars/{user_id}.png"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,13 @@ from dataclasses import dataclass, field
 from asciihub.errors import Forbidden, Unauthenticated
 
 LOCAL_USER_ID = "local"
+PRINCIPAL_SCOPE_KEY = "asciihub.principal"
+"""Where the HTTP adapters keep a request's resolved principal in its ASGI scope."""
+SHARE_HEADER = "x-share-token"
+"""The request header (or ``?share=`` query parameter) carrying a share link's token."""
+SHARE_QUERY = "share"
+SHARE_RESPONSE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+"""Headers of every answer to a request made with a share link (never cached or leaked)."""
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 import orjson
 
 from asciihub.services.ids import new_secret
+from asciihub.storage.kv.keys import session_index_prefix, session_key
 from asciihub.storage.kv.protocol import KVStore
 
-SESSION_PREFIX = "session:"
-INDEX_PREFIX = "user-sessions:"
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -68,7 +67,7 @@ class SessionStore:
         if not _SECRET_RE.match(secret):
             return None
         session_id = digest(secret)
-        raw = await self.kv.get(SESSION_PREFIX + session_id)
+        raw = await self.kv.get(session_key(session_id))
         if raw is None:
             return None
         data = orjson.loads(raw)
@@ -82,13 +81,13 @@ class SessionStore:
 
     async def end(self, session_id: str) -> None:
         """End one session (by digest)."""
-        raw = await self.kv.get(SESSION_PREFIX + session_id)
+        raw = await self.kv.get(session_key(session_id))
         user_id = orjson.loads(raw)["u"] if raw is not None else None
         await self._delete(session_id, user_id)
 
     async def end_all(self, user_id: str) -> int:
         """End every session of ``user_id``; how many were ended."""
-        prefix = f"{INDEX_PREFIX}{user_id}:"
+        prefix = session_index_prefix(user_id)
         ended = 0
         cursor: str | None = None
         while True:
@@ -104,10 +103,10 @@ class SessionStore:
         expiry = min(now + self.ttl, created + self.max_age)
         ttl = max(1, int(expiry - now + 0.999))
         value = orjson.dumps({"u": user_id, "c": created, "r": now, "x": expiry})
-        await self.kv.put(SESSION_PREFIX + session_id, value, ttl=ttl)
-        await self.kv.put(f"{INDEX_PREFIX}{user_id}:{session_id}", b"1", ttl=ttl)
+        await self.kv.put(session_key(session_id), value, ttl=ttl)
+        await self.kv.put(session_index_prefix(user_id) + session_id, b"1", ttl=ttl)
 
     async def _delete(self, session_id: str, user_id: str | None) -> None:
-        await self.kv.delete(SESSION_PREFIX + session_id)
+        await self.kv.delete(session_key(session_id))
         if user_id is not None:
-            await self.kv.delete(f"{INDEX_PREFIX}{user_id}:{session_id}")
+            await self.kv.delete(session_index_prefix(user_id) + session_id)

@@ -28,8 +28,9 @@ from asciihub.storage.metadata.account_types import Permission, ShareRepository,
 PERMISSIONS: tuple[Permission, ...] = ("view", "edit")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
-# (to, owner user id, artwork title, link url): queue the "shared with you" e-mail.
-ShareNotifier = Callable[[str, str, str | None, str], Awaitable[object]]
+# (to, owner user id, artwork title, share id, token, seconds the link lives): queue the
+# "shared with you" e-mail. The token is handed over in memory, never put on a queue.
+ShareNotifier = Callable[[str, str, str | None, str, str, int], Awaitable[object]]
 
 
 def share_json(row: ShareRow) -> dict[str, Any]:
@@ -109,7 +110,7 @@ class ShareService:
         url = f"{self.public_url}/s/{secret}"
         created = {**share_json(share), "token": secret, "url": url}
         if email is not None and self.notify is not None:
-            await self.notify(email, row.user_id, row.title, url)
+            await self.notify(email, row.user_id, row.title, share.id, secret, expires_in)
             created["emailed"] = True
         return created
 

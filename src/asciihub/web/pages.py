@@ -13,10 +13,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from asciihub import __version__
-from asciihub.api.auth import SHARE_HEADER, principal_for, share_grant
-from asciihub.api.state import services
 from asciihub.errors import AsciihubError, InvalidInput, NotFound
+from asciihub.services.etags import none_match
 from asciihub.services.gallery import parse_page_query
+from asciihub.services.principals import SHARE_RESPONSE_HEADERS
+from asciihub.web._request import has_share_token, principal_for, services, share_grant
 
 HERE = Path(__file__).parent
 templates = Environment(
@@ -54,11 +55,11 @@ async def index(request: Request) -> Response:
     return _page("index.html", page=page, query=query)
 
 
-SHARE_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+SHARE_PAGE_HEADERS = SHARE_RESPONSE_HEADERS
 
 
 def _shared(request: Request, response: Response) -> Response:
-    if SHARE_HEADER in request.headers or "share" in request.query_params:
+    if has_share_token(request):
         response.headers.update(SHARE_PAGE_HEADERS)
     return response
 
@@ -67,7 +68,7 @@ async def artwork(request: Request) -> Response:
     """One artwork: the first frame readable without JavaScript, the rest played by it."""
     try:
         entry = await services(request).artworks.get(
-            await principal_for(request),
+            principal_for(request),
             request.path_params["artwork_id"],
             grant=await share_grant(request),
         )
@@ -80,7 +81,7 @@ async def shared_artwork(request: Request) -> Response:
     """GET /s/{token}: the artwork a share link opens (never cached, no Referer sent)."""
     built = services(request)
     try:
-        principal = await principal_for(request)
+        principal = principal_for(request)
         body = await built.auth.shares.open(principal, request.path_params["token"])
     except NotFound as exc:
         response = _error_page(exc)
@@ -100,12 +101,25 @@ async def signup_page(request: Request) -> Response:
     return _page("auth.html", mode="signup")
 
 
+_JSON_ISLAND_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def json_island(value: Any) -> str:
+    """``value`` as JSON safe inside ``<script type="application/json">``.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c``-style escapes (still the same JSON), so no
+    ``</script>``, ``<!--`` or ``<script`` in the data can end the element or switch the
+    HTML parser's script states; U+2028 and U+2029 are escaped for old JavaScript.
+    """
+    return orjson.dumps(value).decode().translate(_JSON_ISLAND_ESCAPES)
+
+
 def _artwork_page(body: bytes) -> HTMLResponse:
     data = orjson.loads(body)
-    player = orjson.dumps(
-        {"fps": data["fps"], "frames": [[f["text"], f["duration_ms"]] for f in data["frames"]]}
-    ).decode()
-    return _page("artwork.html", art=data, player_json=player.replace("</", "<\\/"))
+    player = {"fps": data["fps"], "frames": [[f["text"], f["duration_ms"]] for f in data["frames"]]}
+    return _page("artwork.html", art=data, player_json=json_island(player))
 
 
 async def profile(request: Request) -> Response:
@@ -118,7 +132,7 @@ async def profile(request: Request) -> Response:
             max_limit=built.settings.gallery_max_page_size,
         )
         page = await built.gallery.user_page(
-            await principal_for(request), request.path_params["handle"], query
+            principal_for(request), request.path_params["handle"], query
         )
     except (NotFound, InvalidInput) as exc:
         return _error_page(exc)
@@ -127,12 +141,12 @@ async def profile(request: Request) -> Response:
 
 async def _image(request: Request, kind: str) -> Response:
     data, etag = await services(request).images.png(
-        await principal_for(request),
+        principal_for(request),
         request.path_params["artwork_id"],
         kind,  # type: ignore[arg-type]
         grant=await share_grant(request),
     )
-    if request.headers.get("if-none-match") == etag:
+    if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
     return Response(
         data, media_type="image/png", headers={"ETag": etag, "Cache-Control": "private, max-age=60"}

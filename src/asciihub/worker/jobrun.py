@@ -1,4 +1,4 @@
-"""What every job handler shares: error mapping, progress throttling, one artwork per job.
+"""What every job handler shares: reading the job a message names, mapping its errors.
 
 Errors of a job become queue outcomes here, in one place:
 
@@ -16,26 +16,19 @@ Errors of a job become queue outcomes here, in one place:
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from asciihub.bootstrap import Services
 from asciihub.errors import (
     AsciihubError,
-    Conflict,
     DependencyDown,
-    PreconditionFailed,
     RateLimited,
     Unavailable,
 )
 from asciihub.queue import BatchMessage, PermanentFailure, RetryLater
-from asciihub.services.artworks import object_key
+from asciihub.services.job_runs import JobRow
 from asciihub.services.jobs import OUTAGE_DEAD_CODE
-from asciihub.services.principals import Principal
-from asciihub.storage.metadata.jobs import JobRow
-from asciihub.storage.metadata.protocol import ArtworkRow
 
 log = logging.getLogger(__name__)
 
@@ -100,76 +93,6 @@ async def outage_outcome(services: Services, message: BatchMessage) -> AsyncIter
         except DependencyDown:
             pass  # the database is the one down; the row shows the job as it was
         raise RetryLater(exc.message) from exc  # the queue's backoff, not the HTTP hint
-
-
-class ProgressRecorder:
-    """Writes a job's progress at most every ``interval`` seconds."""
-
-    def __init__(self, services: Services, job_id: str, total: int) -> None:
-        self.jobs = services.background.jobs
-        self.job_id = job_id
-        self.total = max(1, total)
-        self.interval = services.settings.jobs_progress_interval
-        self._last = time.monotonic()
-
-    async def done(self, count: int, frame: dict[str, Any] | None = None) -> None:
-        """``count`` of ``total`` steps are done; ``frame`` (the last one made) is published."""
-        if frame is not None:
-            await self.jobs.frame(self.job_id, count, frame)
-        now = time.monotonic()
-        if now - self._last < self.interval:
-            return
-        self._last = now
-        # The last step is recorded by finishing the job, so progress stays below 1 here.
-        await self.jobs.progress(self.job_id, min(count / self.total, 0.99))
-
-
-async def create_once(
-    services: Services, job: JobRow, artwork_id: str, payload: dict[str, Any]
-) -> ArtworkRow:
-    """The job's artwork: made now, or found from an earlier delivery (never two)."""
-    principal = Principal(user_id=job.user_id)
-    repo = services.artworks_repo
-    for _ in range(3):
-        row = await repo.get(artwork_id)
-        if row is not None:
-            return row
-        try:
-            await services.artworks.create(principal, payload, artwork_id=artwork_id)
-        except PreconditionFailed:
-            # An earlier delivery died between writing the object and its row.
-            if await repo.get(artwork_id) is None:
-                await services.objects.delete(object_key(job.user_id, artwork_id))
-        except Conflict:
-            continue  # a concurrent delivery inserted the row first
-    row = await repo.get(artwork_id)
-    if row is None:
-        message = "the artwork could not be stored; retrying"
-        raise DependencyDown(message, code="artwork_store_failed")
-    return row
-
-
-async def finish_job(
-    services: Services, job: JobRow, row: ArtworkRow, started: float, extra: dict[str, Any]
-) -> None:
-    """Mark the job done with its artwork and record a ``generations`` data point."""
-    result = {"sha256": row.sha256, "frames": row.frame_count, **extra}
-    if job.attempts > 1:
-        # An earlier delivery may have died after the artwork was made and before
-        # its thumbnail was asked for; asking twice is harmless.
-        await services.background.jobs.enqueue_thumbnail(row.id)
-    await services.background.jobs.finish(job.id, row.id, result)
-    duration_ms = (time.monotonic() - started) * 1000
-    params = job.params
-    services.background.analytics.write_data_point(
-        "generations",
-        blobs=[str(params.get("style", "")), job.kind, row.id, str(params.get("token_id", ""))],
-        doubles=[float(row.frame_count), duration_ms, float(row.width), float(row.height)],
-        index=job.user_id,
-    )
-    log.info(
-        "event=job_done id=%s kind=%s artwork=%s ms=%.0f", job.id, job.kind, row.id, duration_ms
-    )
 
 
 async def start_job(services: Services, message: BatchMessage) -> JobRow | None:

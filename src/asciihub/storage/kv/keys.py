@@ -17,6 +17,8 @@ import orjson
 
 from asciihub.errors import InvalidInput, TooLarge
 
+HEALTH_PROBE_KEY = "health:probe"
+"""The key ``ping`` reads: never written, so a reachable store answers "missing"."""
 MAX_KEY_BYTES = 512
 MAX_VALUE_BYTES = 25 * 1024 * 1024
 MAX_METADATA_BYTES = 1024
@@ -169,3 +171,45 @@ def key_upper_bound(prefix: str) -> str | None:
     if 0xD800 <= last <= 0xDFFF:
         last = 0xE000
     return text[:-1] + chr(last)
+
+
+# --- the product's key layout ----------------------------------------------------------
+# Every KV key asciihub writes is named here, so a prefix is typed once.
+
+ARTWORK_CACHE_PREFIX = "ascii:"
+SESSION_PREFIX = "session:"
+SESSION_INDEX_PREFIX = "user-sessions:"
+GALLERY_GENERATION_KEY = "gallery:gen"
+VIEWED_PREFIX = "viewed:"
+STATE_PREFIXES = (SESSION_PREFIX,)
+"""Prefixes of entries that are state rather than cache (copied by ``migrate-data``)."""
+
+
+def artwork_cache_key(artwork_id: str) -> str:
+    """An artwork's cached response body."""
+    return f"{ARTWORK_CACHE_PREFIX}{artwork_id}"
+
+
+def session_key(session_id: str) -> str:
+    """One login session."""
+    return f"{SESSION_PREFIX}{session_id}"
+
+
+def session_index_prefix(user_id: str) -> str:
+    """The prefix of one user's session index entries."""
+    return f"{SESSION_INDEX_PREFIX}{user_id}:"
+
+
+def gallery_page_key(generation: int | str, digest: str) -> str:
+    """One cached gallery page of a cache generation."""
+    return f"gallery:{generation}:{digest}"
+
+
+def viewed_key(artwork_id: str, viewer_digest: str) -> str:
+    """Marks that one viewer's view of an artwork was counted in this window."""
+    return f"{VIEWED_PREFIX}{artwork_id}:{viewer_digest}"
+
+
+def share_mail_key(share_id: str) -> str:
+    """A share link's token, held only until its "shared with you" e-mail is sent."""
+    return f"share-mail:{share_id}"

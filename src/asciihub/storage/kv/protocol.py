@@ -74,6 +74,14 @@ class KVStore(Protocol):
         """Atomically add ``amount`` to an integer counter; ``ttl`` applies on creation."""
         ...
 
+    async def ping(self) -> None:
+        """Answer when the store is reachable; raise ``DependencyDown`` when not."""
+        ...
+
+    async def purge_expired(self) -> int:
+        """Delete entries past their TTL that the backend does not drop itself; how many."""
+        ...
+
     async def close(self) -> None:
         """Release connections and files."""
         ...

@@ -29,6 +29,7 @@ from redis.backoff import NoBackoff
 
 from asciihub.errors import DependencyDown, InvalidInput, Unavailable
 from asciihub.storage.kv.keys import (
+    HEALTH_PROBE_KEY,
     decode_cursor,
     decode_metadata,
     encode_cursor,
@@ -143,6 +144,10 @@ class RedisKVStore:
         return self._key_prefix + name
 
     # --- reads -------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Read the health probe key (absent): the store answers or raises."""
+        await self.get(HEALTH_PROBE_KEY)
 
     async def get(self, key: str) -> bytes | None:
         """The value (``HGET``), or None when missing or expired."""
@@ -269,6 +274,10 @@ class RedisKVStore:
             message = f"KV key {key!r} holds a value that is not an integer; incr needs one"
             raise InvalidInput(message, code="not_a_counter") from exc.__cause__
         return int(result)
+
+    async def purge_expired(self) -> int:
+        """Nothing to do: Redis drops expired keys itself."""
+        return 0
 
     async def close(self) -> None:
         """Close the connection pool."""

@@ -23,6 +23,7 @@ from typing import Any
 
 from asciihub.errors import DependencyDown, InvalidInput
 from asciihub.storage.kv.keys import (
+    HEALTH_PROBE_KEY,
     decode_cursor,
     decode_metadata,
     encode_cursor,
@@ -111,6 +112,10 @@ class SqliteKVStore:
         self._memo_bytes = 0
 
     # --- reads (inline) ------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Read the health probe key (absent): the store answers or raises."""
+        await self.get(HEALTH_PROBE_KEY)
 
     async def get(self, key: str) -> bytes | None:
         """The value, or None when missing or expired."""

@@ -9,46 +9,17 @@ weighted forms: a count is ``SUM(_sample_interval)``, a sum ``SUM(x * _sample_in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from asciihub.storage.metadata.database import Database
+from asciihub.storage.metadata.job_types import DataPointRow
 from asciihub.storage.metadata.tables import analytics_points as ap
 from asciihub.storage.metadata.tables import ascii_metadata as am
 
 _CHUNK = 50
-
-
-@dataclass(frozen=True)
-class DataPointRow:
-    """One stored data point."""
-
-    dataset: str
-    timestamp: datetime
-    index: str
-    blobs: tuple[str | None, ...] = ()
-    doubles: tuple[float | None, ...] = ()
-    sample_interval: int = 1
-
-    def values(self) -> dict[str, Any]:
-        """The row's column values."""
-        row: dict[str, Any] = {
-            "dataset": self.dataset,
-            "timestamp": self.timestamp,
-            "index1": self.index,
-            "_sample_interval": self.sample_interval,
-        }
-        for position in range(20):
-            row[f"blob{position + 1}"] = (
-                self.blobs[position] if position < len(self.blobs) else None
-            )
-            row[f"double{position + 1}"] = (
-                self.doubles[position] if position < len(self.doubles) else None
-            )
-        return row
 
 
 def _count() -> Any:

@@ -154,6 +154,8 @@ class SqlArtworkRepository:
                 sha256=facts.sha256,
                 size=facts.size,
             )
+            if facts.key is not None:
+                values["r2_key"] = facts.key
         async with self.db.write() as conn:
             result = await conn.execute(
                 sa.update(am)

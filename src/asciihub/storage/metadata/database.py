@@ -130,6 +130,11 @@ class Database:
                 async with conn.begin():
                     yield conn
 
+    async def ping(self) -> None:
+        """One trivial query through the read pool: the database answers or raises."""
+        async with self.read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
     async def close(self) -> None:
         """Dispose of every pooled connection."""
         await self.writer.dispose()

@@ -7,35 +7,14 @@ carries the status; the export row says where the file is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from asciihub.storage.metadata.database import Database
+from asciihub.storage.metadata.job_types import ExportRow
 from asciihub.storage.metadata.tables import exports
-
-
-@dataclass(frozen=True)
-class ExportRow:
-    """One requested export."""
-
-    id: str
-    user_id: str
-    artwork_id: str
-    job_id: str
-    format: str
-    object_key: str
-    created_at: datetime
-    size: int | None = None
-    sha256: str | None = None
-    finished_at: datetime | None = None
-
-    @property
-    def is_finished(self) -> bool:
-        """True once the object is stored."""
-        return self.finished_at is not None
 
 
 def _export(row: Any) -> ExportRow:

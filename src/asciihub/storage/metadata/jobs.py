@@ -8,7 +8,6 @@ Every update is one statement guarded by the current status.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,45 +15,8 @@ import sqlalchemy as sa
 
 from asciihub.errors import Conflict
 from asciihub.storage.metadata.database import Database
+from asciihub.storage.metadata.job_types import ACTIVE, IdempotencyRecord, JobRow, JobUpload
 from asciihub.storage.metadata.tables import idempotency_keys, jobs
-
-ACTIVE = ("queued", "running")
-
-
-@dataclass(frozen=True)
-class JobRow:
-    """One background job."""
-
-    id: str
-    user_id: str
-    kind: str
-    status: str
-    progress: float
-    params: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    attempts: int = 0
-    artwork_id: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-    result: dict[str, Any] | None = None
-    finished_at: datetime | None = None
-
-    @property
-    def is_terminal(self) -> bool:
-        """True once the job is done or failed."""
-        return self.status in ("done", "failed")
-
-
-@dataclass(frozen=True)
-class JobUpload:
-    """The upload a conversion job holds: its key and the size recorded at submit."""
-
-    job_id: str
-    status: str
-    error_code: str | None
-    media_key: str
-    media_size: int | None
 
 
 def _job(row: Any) -> JobRow:
@@ -245,16 +207,6 @@ class SqlJobRepository:
         async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
         return {str(status): int(count) for status, count in rows}
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    """A remembered request: its body's digest and, once answered, the answer."""
-
-    request_hash: str
-    status_code: int | None
-    response: str | None
-    created_at: datetime
 
 
 class SqlIdempotencyRepository:

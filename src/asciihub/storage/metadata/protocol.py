@@ -49,6 +49,8 @@ class DocumentFacts:
     etag: str
     sha256: str
     size: int
+    key: str | None = None
+    """The object holding this document, when an update moves the row to a new one."""
 
 
 @dataclass(frozen=True)

@@ -191,3 +191,12 @@ def row_from_json(table: sa.Table, data: dict[str, Any]) -> dict[str, Any]:
 
 def _canonical_json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+TableRef = sa.Table
+"""A table as the copy functions take it (services name it without importing drivers)."""
+
+
+def foreign_key_columns(table: sa.Table, parent: str) -> list[str]:
+    """Columns of ``table`` that reference the table named ``parent``."""
+    return [fk.parent.name for fk in table.foreign_keys if fk.column.table.name == parent]

@@ -23,6 +23,9 @@ MAX_DELETE_KEYS = 1000
 RESERVED_SEGMENT = ".asciihub-store"
 """First path segment no key may have: the file backend's own directory under its root."""
 
+HEALTH_PROBE_KEY = "health/probe"
+"""The key ``ping`` reads: never written, so a reachable store answers "missing"."""
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _METADATA_KEY = re.compile(r"[a-z0-9_-]+")
 
@@ -141,3 +144,68 @@ def key_upper_bound(prefix: str) -> str | None:
     if 0xD800 <= last <= 0xDFFF:
         last = 0xE000
     return text[:-1] + chr(last)
+
+
+# --- the product's key layout ----------------------------------------------------------
+# Every object key asciihub writes is named here, so a prefix is typed once.
+
+ARTWORKS_PREFIX = "artworks/"
+THUMBNAILS_PREFIX = "thumbnails/"
+CARDS_PREFIX = "cards/"
+AVATARS_PREFIX = "avatars/"
+EXPORTS_PREFIX = "exports/"
+MEDIA_PREFIX = "media/"
+IMAGE_PREFIXES = (THUMBNAILS_PREFIX, CARDS_PREFIX)
+"""Images rendered from an artwork, keyed by its id."""
+
+
+def artwork_key(user_id: str, artwork_id: str, version: str | None = None) -> str:
+    """Where one version of an artwork's document lives (``None``: the first one).
+
+    An update writes a new version next to the old one and only then points the row
+    at it, so a reader always finds a whole document: the old one or the new one.
+    """
+    suffix = f".{version}" if version else ""
+    return f"{ARTWORKS_PREFIX}{user_id}/{artwork_id}{suffix}.json"
+
+
+def artwork_id_of(key: str) -> str | None:
+    """The artwork id an artwork document key belongs to, or None for another key."""
+    if not key.startswith(ARTWORKS_PREFIX) or not key.endswith(".json"):
+        return None
+    name = key[len(ARTWORKS_PREFIX) : -len(".json")].rsplit("/", 1)[-1]
+    return name.split(".", 1)[0] or None
+
+
+def image_key(kind: str, artwork_id: str) -> str:
+    """An artwork's rendered ``thumbnail`` or ``card``."""
+    prefix = THUMBNAILS_PREFIX if kind == "thumbnail" else CARDS_PREFIX
+    return f"{prefix}{artwork_id}.png"
+
+
+def image_artwork_id(key: str) -> str | None:
+    """The artwork id a thumbnail or card key belongs to, or None for another key."""
+    for prefix in IMAGE_PREFIXES:
+        if key.startswith(prefix) and key.endswith(".png"):
+            return key[len(prefix) : -len(".png")] or None
+    return None
+
+
+def avatar_key(user_id: str) -> str:
+    """A user's avatar."""
+    return f"{AVATARS_PREFIX}{user_id}.png"
+
+
+def export_key(user_id: str, export_id: str, extension: str) -> str:
+    """An export's file."""
+    return f"{EXPORTS_PREFIX}{user_id}/{export_id}.{extension}"
+
+
+def user_exports_prefix(user_id: str) -> str:
+    """The prefix of every export file of one user."""
+    return f"{EXPORTS_PREFIX}{user_id}/"
+
+
+def media_key(user_id: str, media_id: str) -> str:
+    """Where an upload waits for its conversion job."""
+    return f"{MEDIA_PREFIX}{user_id}/{media_id}"

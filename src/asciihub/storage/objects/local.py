@@ -68,6 +68,7 @@ from asciihub.storage.objects._presign import (
     verify_signature,
 )
 from asciihub.storage.objects.keys import (
+    HEALTH_PROBE_KEY,
     RESERVED_SEGMENT,
     validate_custom_metadata,
     validate_key,
@@ -373,6 +374,10 @@ class LocalObjectStore:
         return published, removed
 
     # --- reads -------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Read the info of the health probe key (absent): the store answers or raises."""
+        await self.head(HEALTH_PROBE_KEY)
 
     async def head(self, key: str) -> ObjectInfo | None:
         """The object's info, or None."""

@@ -134,6 +134,25 @@ class ObjectStore(Protocol):
         """A time-limited download URL, or None when the backend serves bytes itself."""
         ...
 
+    def verify_presigned(self, key: str, expires: str, sig: str) -> None:
+        """Raise ``Forbidden`` unless a link :meth:`presign_get` made is intact and live.
+
+        Only for links the app serves itself (the file backend's ``/objects/...``); a
+        store whose links point at itself (S3) refuses every one.
+        """
+        ...
+
+    async def ping(self) -> None:
+        """Answer when the store is reachable; raise ``DependencyDown`` when not."""
+        ...
+
+    async def sweep(self, *, older_than: float = 7 * 24 * 3600.0) -> int:
+        """Remove what interrupted writes left behind (temp files, stale uploads); how many.
+
+        Only what is older than ``older_than`` seconds goes (a write may be in flight).
+        """
+        ...
+
     async def close(self) -> None:
         """Release connections and files."""
         ...

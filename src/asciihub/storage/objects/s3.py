@@ -24,6 +24,7 @@ from typing import Any
 from asciihub.errors import (
     ConfigError,
     DependencyDown,
+    Forbidden,
     InvalidInput,
     NotFound,
     PreconditionFailed,
@@ -36,6 +37,7 @@ from asciihub.storage.objects._s3_codec import (
 )
 from asciihub.storage.objects._s3_multipart import MultipartUpload
 from asciihub.storage.objects.keys import (
+    HEALTH_PROBE_KEY,
     MAX_DELETE_KEYS,
     MAX_KEY_BYTES,
     validate_custom_metadata,
@@ -318,6 +320,10 @@ class S3ObjectStore:
 
     # --- reads -------------------------------------------------------------------
 
+    async def ping(self) -> None:
+        """Read the info of the health probe key (absent): the store answers or raises."""
+        await self.head(HEALTH_PROBE_KEY)
+
     async def head(self, key: str) -> ObjectInfo | None:
         """The object's info, or None."""
         full = self._full_key(key)
@@ -437,6 +443,11 @@ class S3ObjectStore:
                 return aborted
             params["KeyMarker"] = response["NextKeyMarker"]
             params["UploadIdMarker"] = response["NextUploadIdMarker"]
+
+    def verify_presigned(self, key: str, expires: str, sig: str) -> None:
+        """Refuse: S3 links are served (and checked) by S3, never by the app."""
+        message = "this server does not serve signed object links; the store does"
+        raise Forbidden(message, code="signature_mismatch")
 
     async def presign_get(self, key: str, *, expires_in: int) -> str | None:
         """A SigV4 presigned GET URL valid for ``expires_in`` seconds (1 s to 7 days)."""
