@@ -13,6 +13,7 @@ from asciihub import __version__
 from asciihub.api.openapi_accounts import SCHEMAS, SECURITY_SCHEMES, account_paths
 from asciihub.api.openapi_exports import EXPORT_SCHEMAS, export_paths
 from asciihub.api.openapi_jobs import JOB_SCHEMAS, job_paths
+from asciihub.api.openapi_make import MAKE_SCHEMAS, make_paths
 from asciihub.api.openapi_parts import ERROR, errors, json_response, ref
 
 _ERRORS = errors(400, 404, 413, 415, 429, 503)
@@ -262,9 +263,15 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "Make, keep, share and export ASCII art and animations.",
         },
-        "paths": {**_paths(), **account_paths(), **job_paths(), **export_paths()},
+        "paths": {
+            **_paths(),
+            **account_paths(),
+            **job_paths(),
+            **export_paths(),
+            **make_paths(),
+        },
         "components": {
-            "schemas": {**_SCHEMAS, **SCHEMAS, **JOB_SCHEMAS, **EXPORT_SCHEMAS},
+            "schemas": {**_SCHEMAS, **SCHEMAS, **JOB_SCHEMAS, **EXPORT_SCHEMAS, **MAKE_SCHEMAS},
             "securitySchemes": SECURITY_SCHEMES,
         },
     }
