@@ -64,7 +64,8 @@
       var form = event.target;
       var body = { permission: form.permission.value, expires_in: parseInt(form.expires_in.value, 10) };
       A.api("POST", "/api/artworks/" + id + "/shares", body).then(function (created) {
-        var url = created.url.indexOf("http") === 0 ? created.url : window.location.origin + created.url;
+        // The link on this site's own address (the API's url uses the configured public_url).
+        var url = window.location.origin + "/s/" + created.token;
         document.getElementById("share-url").value = url;
         document.getElementById("share-new").hidden = false;
         document.getElementById("share-url").select();
@@ -106,6 +107,7 @@
     buttons.forEach(function (b) {
       b.addEventListener("click", function () {
         var format = b.dataset.format;
+        var exportId = null;
         buttons.forEach(function (x) { x.disabled = true; });
         link.hidden = true;
         bar.hidden = false;
@@ -114,11 +116,13 @@
         var reenable = function () { buttons.forEach(function (x) { x.disabled = false; }); };
         A.api("POST", "/api/artworks/" + id + "/exports" + suffix, { format: format }, shareHeaders)
           .then(function (job) {
-            return A.pollJob("/api/exports/" + job.export_id, function (fraction) { bar.value = fraction; });
+            exportId = job.export_id;
+            return A.pollJob("/api/exports/" + exportId, function (fraction) { bar.value = fraction; });
           })
           .then(function (done) {
             bar.value = 1;
-            link.href = done.download_url;
+            // This site's own address (download_url is built on the configured public_url).
+            link.href = "/api/exports/" + exportId + "/download";
             link.textContent = "Download " + format.toUpperCase() + (done.size ? " (" + Math.ceil(done.size / 1024) + " KB)" : "");
             link.hidden = false;
             A.say("export-status", format.toUpperCase() + " is ready.");
