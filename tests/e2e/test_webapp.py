@@ -214,7 +214,7 @@ def test_upload_and_convert_a_photo_with_progress(browser: Any, site: str) -> No
         "#file", files=[{"name": "sunset.png", "mimeType": "image/png", "buffer": photo_bytes()}]
     )
     expect(page.locator("#preview")).to_be_visible()
-    page.check("input[name=style][value=blocks]", force=True)
+    page.check("input[name=style][value=shape]", force=True)
     page.fill("#convert-form input[name=width]", "60")
     page.select_option("#convert-form select[name=color]", "truecolor")
     watched.shot("make")
