@@ -19,6 +19,7 @@ CASES = (
     "uploads",
     "outages",
     "uploads-crash",
+    "rooms",
 )
 
 

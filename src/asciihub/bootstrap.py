@@ -13,6 +13,7 @@ from asciihub.engine.decode import EngineLimits
 from asciihub.engine.document import DocumentLimits
 from asciihub.engine.procedural import FrameGenerator, GenerateLimits, ProceduralGenerator
 from asciihub.queue import JobQueue, open_job_queue
+from asciihub.realtime import RoomHub, open_room_hub
 from asciihub.services.accounts import AccountService, LoginLimits
 from asciihub.services.analytics import AnalyticsService
 from asciihub.services.artwork_input import InputLimits
@@ -22,12 +23,14 @@ from asciihub.services.exports import ExportLimits, ExportService
 from asciihub.services.gallery import GalleryCache, GalleryService
 from asciihub.services.idempotency import IdempotencyService
 from asciihub.services.images import ImageService
+from asciihub.services.job_stream import JobEvents
 from asciihub.services.jobs import JobLimits, JobService
 from asciihub.services.mailer import open_mailer
 from asciihub.services.notifications import NotificationService
 from asciihub.services.passwords import PasswordHashing, PasswordRules
 from asciihub.services.preferences import AvatarLimits, PreferenceService
 from asciihub.services.ratelimit import Limit, RateLimiter
+from asciihub.services.rooms import RoomService, build_room_service
 from asciihub.services.sessions import SessionStore
 from asciihub.services.shares import ShareService
 from asciihub.services.tokens import TokenService
@@ -87,6 +90,8 @@ class Services:
     views: ViewCounter
     auth: AuthServices
     background: BackgroundServices
+    rooms: RoomHub
+    live_rooms: RoomService
 
     async def housekeeping(self) -> dict[str, int]:
         """Backend upkeep that has no request to ride on: stale temp files, expired keys."""
@@ -97,6 +102,9 @@ class Services:
         purge = getattr(self.kv, "purge_expired", None)
         if purge is not None:
             done["kv_purged"] = await purge()
+        purge_rooms = getattr(self.rooms, "purge_expired", None)
+        if purge_rooms is not None:
+            done["rooms_purged"] = await purge_rooms()
         return done
 
     async def close(self) -> None:
@@ -106,7 +114,9 @@ class Services:
             await self.background.analytics.flush()
         except Exception:  # shutting down: report, then release the rest
             log.exception("event=views_flush_failed")
+        await self.live_rooms.close()
         await self.background.queue.close()
+        await self.rooms.close()
         await self.kv.close()
         await self.objects.close()
         await self.db.close()
@@ -164,6 +174,11 @@ async def open_objects(settings: Settings) -> ObjectStore:
 async def open_kv(settings: Settings) -> KVStore:
     """The KV store named by Settings."""
     return await open_kv_store(settings.resolved_kv_url(), namespace=settings.kv_namespace)
+
+
+async def open_rooms(settings: Settings) -> RoomHub:
+    """The realtime room hub named by Settings."""
+    return await open_room_hub(settings.resolved_rooms_url(), namespace=settings.kv_namespace)
 
 
 async def open_endpoint(settings: Settings) -> Endpoint:
@@ -282,6 +297,9 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
         settings, db=db, kv=kv, objects=objects, artworks=artworks, artworks_repo=artworks_repo
     )
     auth.shares.notify = background.notifications.share_sent
+    rooms = await open_rooms(settings)
+    background.jobs.events = JobEvents(rooms, ttl=settings.room_job_ttl)
+    live_rooms = build_room_service(settings, rooms, artworks, kv)
     return Services(
         settings=settings,
         db=db,
@@ -295,6 +313,8 @@ async def build_services(settings: Settings, *, apply_migrations: bool | None = 
         views=views,
         background=background,
         auth=auth,
+        rooms=rooms,
+        live_rooms=live_rooms,
     )
 
 

@@ -53,7 +53,10 @@ class Settings:
     )
     rooms_url: str = _setting(
         "",
-        "Realtime rooms: `memory://` or `redis://host:port/db`. Empty means `memory://`.",
+        "Realtime rooms (WebSockets): `sqlite:///path` (one process; the log and snapshots "
+        "are durable in the file), `memory://` (one process, nothing kept: tests) or "
+        "`redis://host:port/db` (any number of API processes; keys prefixed by "
+        "kv_namespace). Empty means `sqlite://{data_dir}/rooms.sqlite3`.",
     )
 
     # --- object store and KV backends ----------------------------------------------
@@ -389,6 +392,67 @@ class Settings:
         256, "Width and height of the stored avatar PNG, in pixels.", low=16, high=1024
     )
 
+    # --- realtime rooms (WebSockets) -------------------------------------------------
+    room_max_message_bytes: int = _setting(
+        1024 * 1024,
+        "Largest WebSocket message a client may send, in bytes; a larger one closes the "
+        "socket with 1009.",
+        low=1024,
+    )
+    room_rate_per_second: float = _setting(
+        50.0, "Messages per second one socket may send on average (token bucket).", low=0.1
+    )
+    room_rate_burst: int = _setting(
+        200, "Messages one socket may send at once above its rate; more closes with 4429.", low=1
+    )
+    room_max_connections: int = _setting(
+        5000,
+        "Most sockets one artwork room may hold on one API process; more are refused "
+        "with 1013 (try again later).",
+        low=1,
+    )
+    room_send_queue: int = _setting(
+        512,
+        "Messages waiting to be sent to one socket; a slower reader is closed with 4000 "
+        "and resyncs on reconnect, so memory stays bounded.",
+        low=8,
+    )
+    room_ping_interval: float = _setting(
+        20.0, "Seconds between WebSocket pings the server sends.", low=0.1
+    )
+    room_ping_timeout: float = _setting(
+        20.0, "Seconds without an answer to a ping before a socket is dropped.", low=0.1
+    )
+    room_presence_ttl: float = _setting(
+        30.0,
+        "Seconds a socket counts as present without a heartbeat (renewed every third of "
+        "it), so dead sockets of any process drop out of the viewer count.",
+        low=1,
+    )
+    room_presence_debounce: float = _setting(
+        0.25, "Least seconds between two viewer-count broadcasts of one room.", low=0
+    )
+    room_cursor_interval: float = _setting(
+        0.033, "Least seconds between two cursor messages of one socket (more are dropped).", low=0
+    )
+    room_save_debounce: float = _setting(
+        2.0,
+        "Seconds of quiet after an edit before the room writes a new version of the "
+        "artwork document (also written when the last editor leaves).",
+        low=0.05,
+    )
+    room_snapshot_every: int = _setting(
+        500,
+        "Log entries between two room snapshots; a snapshot drops the entries it covers.",
+        low=1,
+    )
+    room_max_cells_per_op: int = _setting(
+        20_000, "Most cells one editing op (a stroke) may change.", low=1
+    )
+    room_job_ttl: int = _setting(
+        3600, "Seconds a finished job's event log is kept for late `/ws/jobs` watchers.", low=60
+    )
+
     # --- rate limits (sliding window counters in KV) -----------------------------------
     rate_limits_enabled: bool = _setting(
         True, "Enforce the rate limits below (429 with Retry-After when exceeded)."
@@ -445,7 +509,7 @@ class Settings:
 
     def resolved_rooms_url(self) -> str:
         """``rooms_url`` with the embedded default filled in."""
-        return self.rooms_url or "memory://"
+        return self.rooms_url or f"sqlite://{self.data_path / 'rooms.sqlite3'}"
 
     def resolved_public_url(self) -> str:
         """The base URL links are built on."""

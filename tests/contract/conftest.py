@@ -149,3 +149,42 @@ def kv_store(kv_backend: KVBackend) -> KVStore:
 def advance_time(kv_backend: KVBackend) -> Callable[[float], Awaitable[None]]:
     """Move the store's clock (and Redis TTLs) forward by some seconds."""
     return kv_backend.advance
+
+
+# --- realtime rooms -------------------------------------------------------------------
+
+ROOM_BACKENDS = ["sqlite", "redis"]
+
+
+@dataclass
+class RoomBackend:
+    """A room backend under test: how to open hubs on it and move presence time."""
+
+    name: str
+    url: str
+    clock: FakeClock
+    open: Callable[[], Awaitable[Any]]
+
+
+@pytest.fixture(params=ROOM_BACKENDS)
+async def room_backend(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[RoomBackend]:
+    """Each room backend; ``open()`` gives another hub on the same rooms (a process)."""
+    from asciihub.realtime import open_room_hub
+
+    clock = FakeClock()
+    if request.param == "sqlite":
+        url = f"sqlite://{tmp_path / 'rooms.sqlite3'}"
+    else:
+        url = f"{request.getfixturevalue('redis_url')}?namespace=r{uuid.uuid4().hex[:8]}"
+    opened: list[Any] = []
+
+    async def opener() -> Any:
+        hub = await open_room_hub(url, clock=clock)
+        opened.append(hub)
+        return hub
+
+    yield RoomBackend(str(request.param), url, clock, opener)
+    for hub in opened:
+        await hub.close()

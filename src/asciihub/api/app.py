@@ -23,6 +23,8 @@ from asciihub.api import (
     shares,
     system,
     tokens,
+    ws_artworks,
+    ws_jobs,
 )
 from asciihub.api.auth import AuthGate
 from asciihub.api.errors import handle_asciihub_error, handle_http_exception, handle_unexpected
@@ -109,6 +111,8 @@ def create_app(
             *exports.routes,
             *analytics.routes,
             *make.routes,
+            *ws_jobs.routes,
+            *ws_artworks.routes,
             *pages.routes,
         ],
         exception_handlers={

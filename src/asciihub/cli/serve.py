@@ -58,8 +58,20 @@ def serve(
         log_level=settings.log_level,
         timeout_graceful_shutdown=10,
         server_header=False,
+        **websocket_options(settings),
     )
     AnnouncingServer(config).run()
+
+
+def websocket_options(settings: Any) -> dict[str, Any]:
+    """uvicorn's WebSocket knobs from Settings (message cap, pings, no compression)."""
+    return {
+        "ws_max_size": settings.room_max_message_bytes + 65536,  # ours answers first
+        "ws_ping_interval": settings.room_ping_interval,
+        "ws_ping_timeout": settings.room_ping_timeout,
+        "ws_per_message_deflate": False,
+        "ws": "websockets-sansio",  # the lightest per socket; pings and size cap honoured
+    }
 
 
 def _serve_many(settings: Any, workers: int, config: str | None, data_dir: str | None) -> None:
@@ -93,4 +105,5 @@ def _serve_many(settings: Any, workers: int, config: str | None, data_dir: str |
         log_level=settings.log_level,
         timeout_graceful_shutdown=10,
         server_header=False,
+        **websocket_options(settings),
     )

@@ -30,6 +30,7 @@ from asciihub.errors import (
 )
 from asciihub.queue import JobQueue
 from asciihub.services.ids import is_valid_id, new_id
+from asciihub.services.job_stream import JobEvents
 from asciihub.services.principals import Principal, writer_id
 from asciihub.services.upload_sniff import sniff_media
 from asciihub.storage.metadata.jobs import JobRow, SqlJobRepository
@@ -164,6 +165,7 @@ class JobService:
         self.requeue_after = requeue_after
         self.outage_patience = outage_patience
         self.clock = clock
+        self.events: JobEvents | None = None  # live events for /ws/jobs (job_stream.py)
 
     # --- submitting ----------------------------------------------------------------
     def parse_generation(self, payload: Any) -> dict[str, Any]:
@@ -338,17 +340,30 @@ class JobService:
     async def progress(self, job_id: str, fraction: float) -> None:
         """Record progress of a running job."""
         await self.repo.set_progress(job_id, fraction, self.clock())
+        if self.events is not None:
+            await self.events.progress(job_id, fraction)
+
+    async def frame(self, job_id: str, index: int, frame: dict[str, Any]) -> None:
+        """Publish frame ``index`` of a running job to its watchers."""
+        if self.events is not None:
+            await self.events.frame(job_id, index, frame)
 
     async def finish(self, job_id: str, artwork_id: str | None, result: dict[str, Any]) -> bool:
         """Mark the job done with its artwork."""
-        return await self.repo.finish(
+        done = await self.repo.finish(
             job_id, artwork_id=artwork_id, result=result, now=self.clock()
         )
+        if done and self.events is not None:
+            await self.events.done(job_id, artwork_id)
+        return done
 
     async def fail(self, job_id: str, code: str, message: str) -> bool:
         """Mark the job failed with an error code."""
         log.info("event=job_failed id=%s code=%s", job_id, code)
-        return await self.repo.fail(job_id, code=code, message=message, now=self.clock())
+        failed = await self.repo.fail(job_id, code=code, message=message, now=self.clock())
+        if failed and self.events is not None:
+            await self.events.failed(job_id, code, message)
+        return failed
 
     async def requeue(self, job_id: str) -> None:
         """Show a job whose delivery will be retried as ``queued`` again."""

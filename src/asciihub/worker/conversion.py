@@ -14,6 +14,7 @@ from asciihub.bootstrap import Services
 from asciihub.engine.document import Frame
 from asciihub.errors import NotFound
 from asciihub.queue import BatchMessage
+from asciihub.services.job_stream import frame_json
 from asciihub.services.jobs import artwork_id_for
 from asciihub.worker.jobrun import (
     ProgressRecorder,
@@ -25,7 +26,7 @@ from asciihub.worker.jobrun import (
 
 
 def _convert(
-    data: bytes, params: dict[str, Any], services: Services, on_frame: Callable[[int], None]
+    data: bytes, params: dict[str, Any], services: Services, on_frame: Callable[..., None]
 ) -> list[Frame]:
     """Convert the upload (in a worker thread); animations and video frame by frame."""
     from asciihub.engine import convert, convert_animation
@@ -47,7 +48,7 @@ def _convert(
             handle.write(data)
         for frame in convert_animation(path, frame_limit=services.settings.max_frames, **options):
             frames.append(frame)
-            on_frame(len(frames))
+            on_frame(len(frames), frame)
     return frames
 
 
@@ -69,8 +70,9 @@ async def handle(services: Services, message: BatchMessage) -> None:
             loop = asyncio.get_running_loop()
             progress = ProgressRecorder(services, job.id, services.settings.max_frames)
 
-            def on_frame(count: int) -> None:
-                asyncio.run_coroutine_threadsafe(progress.done(count), loop)
+            def on_frame(count: int, frame: Frame) -> None:
+                made = frame_json(frame)  # published to /ws/jobs watchers, in order
+                asyncio.run_coroutine_threadsafe(progress.done(count, made), loop)
 
             frames = await asyncio.to_thread(_convert, stored.data, params, services, on_frame)
             raw = []

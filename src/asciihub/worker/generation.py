@@ -38,7 +38,7 @@ async def produce_frames(
             break
         item: dict[str, Any] = {"text": frame.text, "duration_ms": duration}
         frames.append(item)
-        await progress.done(len(frames))
+        await progress.done(len(frames), item)
     return frames
 
 

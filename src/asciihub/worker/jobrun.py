@@ -112,8 +112,10 @@ class ProgressRecorder:
         self.interval = services.settings.jobs_progress_interval
         self._last = time.monotonic()
 
-    async def done(self, count: int) -> None:
-        """``count`` of ``total`` steps are done."""
+    async def done(self, count: int, frame: dict[str, Any] | None = None) -> None:
+        """``count`` of ``total`` steps are done; ``frame`` (the last one made) is published."""
+        if frame is not None:
+            await self.jobs.frame(self.job_id, count, frame)
         now = time.monotonic()
         if now - self._last < self.interval:
             return

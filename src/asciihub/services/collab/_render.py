@@ -1,0 +1,138 @@
+"""Between editing state and artwork documents; the canonical digest of a state.
+
+Foreground colours map to ``Frame.colors``. Background colours live in the state and
+its snapshots; ``_document_backgrounds`` and ``_frame_backgrounds`` are the only places
+that map them to the document, and they do so once ``Frame`` has a ``backgrounds``
+field (the same shape as ``colors``).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+from typing import Any
+
+from asciihub.engine.document import ArtworkDocument, DocumentLimits, Frame, build_document
+
+from ._doc import Doc
+from ._grid import BLANK, Field, FrameRecord, pack_colors
+
+DEFAULT_FG = bytes.fromhex("deded6")
+DEFAULT_BG = bytes.fromhex("111114")
+_HAS_BACKGROUNDS = "backgrounds" in {item.name for item in dataclasses.fields(Frame)}
+
+
+def _frame_backgrounds(frame: Frame) -> bytes | None:
+    """A document frame's per-cell background RGB bytes, if the format has them."""
+    value = getattr(frame, "backgrounds", None)
+    return value if isinstance(value, bytes) else None
+
+
+def _document_backgrounds(item: dict[str, Any], backgrounds: bytes | None) -> None:
+    """Put a frame's background RGB bytes into a ``build_document`` frame item."""
+    if _HAS_BACKGROUNDS and backgrounds is not None:  # pragma: no cover - after the merge
+        item["backgrounds"] = base64.b64encode(backgrounds).decode("ascii")
+
+
+def doc_from_document(document: ArtworkDocument, limits: Any) -> Doc:
+    """The editing document of an artwork: frames ``f0``, ``f1``, ... keyed in order."""
+    from ._keys import key_between
+
+    doc = Doc(
+        limits=limits,
+        width=Field(document.width, "", 0),
+        height=Field(document.height, "", 0),
+    )
+    key: str | None = None
+    for index, frame in enumerate(document.frames):
+        key = key_between(key, None)
+        record = FrameRecord(
+            id=f"f{index}",
+            key=Field(key, "", 0),
+            duration_ms=Field(frame.duration_ms, "", 0),
+            deleted=Field(False, "", 0),
+            base_rows=frame.lines,
+            base_cols=document.width,
+            base_fg=frame.colors,
+            base_bg=_frame_backgrounds(frame),
+        )
+        doc.frames[record.id] = record
+    return doc
+
+
+def doc_to_document(doc: Doc, *, fps: float, limits: DocumentLimits | None) -> ArtworkDocument:
+    """Live frames in key order, clipped to width x height, through ``build_document``."""
+    rows, cols = doc.height.value, doc.width.value
+    items: list[dict[str, Any]] = []
+    for frame in doc.ordered():
+        chars, fgs, bgs = frame.grid(rows, cols)
+        item: dict[str, Any] = {
+            "text": "\n".join("".join(line) for line in chars),
+            "duration_ms": frame.duration_ms.value,
+        }
+        colors = pack_colors(fgs, DEFAULT_FG)
+        if colors is not None:
+            item["colors"] = colors
+        _document_backgrounds(item, pack_colors(bgs, DEFAULT_BG))
+        items.append(item)
+    return build_document(items, width=cols, height=rows, fps=fps, limits=limits)
+
+
+def _frame_rows(frame: FrameRecord) -> list[list[Any]]:
+    """Canonical rows: ``[row, text, fg, bg]`` up to the last non-blank cell."""
+    rows, cols = frame.extent()
+    chars, fgs, bgs = frame.grid(rows, cols)
+    out: list[list[Any]] = []
+    for row in range(rows):
+        last = cols - 1
+        while (
+            last >= 0
+            and chars[row][last] == BLANK
+            and fgs[row][last] is None
+            and bgs[row][last] is None
+        ):
+            last -= 1
+        if last < 0:
+            continue
+        fg = fgs[row][: last + 1]
+        bg = bgs[row][: last + 1]
+        out.append(
+            [
+                row,
+                "".join(chars[row][: last + 1]),
+                fg if any(c is not None for c in fg) else None,
+                bg if any(c is not None for c in bg) else None,
+            ]
+        )
+    return out
+
+
+def canonical(doc: Doc) -> dict[str, Any]:
+    """The content of a state, independent of how it is stored.
+
+    Width, height and every frame (deleted ones too, and cells clipped by the current
+    size, since they can come back) with its key, duration and non-blank cells.
+    Writers, seqs and undo stacks are not content.
+    """
+    return {
+        "width": doc.width.value,
+        "height": doc.height.value,
+        "frames": [
+            {
+                "id": frame.id,
+                "key": frame.key.value,
+                "duration_ms": frame.duration_ms.value,
+                "deleted": frame.deleted.value,
+                "rows": _frame_rows(frame),
+            }
+            for frame in sorted(doc.frames.values(), key=lambda f: f.id)
+        ],
+    }
+
+
+def digest(doc: Doc) -> str:
+    """sha256 (hex) of the canonical JSON of ``canonical(doc)``."""
+    text = json.dumps(canonical(doc), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,298 @@
+"""``/ws/jobs`` and ``/ws/artworks`` on a real ``asciihub serve`` (embedded backends).
+
+Real sockets: uvicorn on a free port, the ``websockets`` client of bench/_room_client.
+Waits are on messages with deadlines; nothing sleeps to synchronise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+import websockets
+from bench._room_client import RoomClient, open_socket, read_until_closed, watch_job
+
+from tests.e2e.rooms_setup import (
+    GRID,
+    new_artwork,
+    new_owner,
+    patch_frames,
+    read_artwork,
+    share,
+)
+from tests.e2e.servers import running_server
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def server(data_dir: Path) -> AsyncIterator[str]:
+    """One embedded ``asciihub serve``; saves debounced briefly, presence quick."""
+    env = {
+        "ASCIIHUB_ROOM_SAVE_DEBOUNCE": "0.2",
+        "ASCIIHUB_ROOM_PRESENCE_DEBOUNCE": "0.05",
+        "ASCIIHUB_ROOM_SNAPSHOT_EVERY": "50",
+        "ASCIIHUB_ROOM_MAX_MESSAGE_BYTES": "4096",
+    }
+    with running_server(data_dir, env) as (url, _proc):
+        yield url
+
+
+def random_op(rng: random.Random, frames: list[str]) -> dict[str, object]:
+    """A seeded random op over the known frames (some will become noops)."""
+    roll = rng.random()
+    if roll < 0.7:
+        cells = [
+            [rng.randrange(6), rng.randrange(16), rng.choice("#*+o@"), None, None]
+            for _ in range(rng.randint(1, 6))
+        ]
+        return {"kind": "stroke", "frame": rng.choice(frames), "cells": cells}
+    if roll < 0.8:
+        return {"kind": rng.choice(["undo", "redo"])}
+    if roll < 0.9:
+        return {
+            "kind": "frame_update",
+            "id": rng.choice(frames),
+            "duration_ms": rng.randint(20, 400),
+        }
+    return {"kind": "resize", "width": rng.randint(8, 16), "height": rng.randint(3, 6)}
+
+
+async def test_job_stream_sends_every_frame_in_order_then_done(server: str) -> None:
+    owner = await new_owner(server)
+    async with httpx.AsyncClient(base_url=server, headers=owner.headers) as http:
+        made = await http.post(
+            "/api/generate",
+            json={
+                "prompt": "a lighthouse",
+                "frames": 8,
+                "style": "simple",
+                "width": 24,
+                "height": 8,
+            },
+        )
+        assert made.status_code == 202, made.text
+        job_id = made.json()["job_id"]
+    messages = await watch_job(server, job_id, token=owner.token)
+    kinds = [m["type"] for m in messages]
+    assert kinds[0] == "hello" and kinds[-1] == "done"
+    frames = [m for m in messages if m["type"] == "frame"]
+    assert [f["index"] for f in frames] == list(range(1, 9))
+    assert all(f["frame"]["text"] for f in frames)
+    art = await read_artwork(server, owner, messages[-1]["artwork_id"])
+    assert [f["text"] for f in art["frames"]] == [f["frame"]["text"] for f in frames]
+    # A late joiner gets the whole story again; somebody else gets nothing.
+    again = await watch_job(server, job_id, token=owner.token)
+    assert [m["type"] for m in again] == kinds
+    stranger = await new_owner(server)
+    sock = await open_socket(server, f"/ws/jobs/{job_id}", token=stranger.token)
+    refused = await read_until_closed(sock)
+    assert refused[-1]["error"]["code"] == "job_not_found"
+    assert sock.close_code == 4404
+
+
+async def test_editors_converge_and_the_room_saves(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner)
+    edit_link = await share(server, owner, art["id"], "edit")
+    clients = [
+        RoomClient(
+            server,
+            art["id"],
+            client_id=f"ed{n}",
+            token=owner.token if n % 2 else None,
+            share=None if n % 2 else edit_link,
+        )
+        for n in range(4)
+    ]
+    for client in clients:
+        welcome = await client.connect()
+        assert welcome["role"] == "editor" and welcome["resync"] == "snapshot"
+    rng = random.Random(7)
+
+    async def edit(client: RoomClient) -> None:
+        for _ in range(25):
+            await client.op(random_op(rng, ["f0", "f1"]))
+
+    await asyncio.gather(*(edit(c) for c in clients))
+    total = 100
+    for client in clients:
+        await client.wait_until(lambda c=client: c.seq >= total)  # type: ignore[misc]
+    digests = {c.replica.confirmed_digest() for c in clients if c.replica}
+    assert len(digests) == 1
+    assert all(not c.replica.pending() for c in clients if c.replica)
+    expected = clients[0].replica
+    assert expected is not None
+    document = expected.confirmed().to_document(fps=art["fps"])
+    for client in clients:
+        await client.close()
+    # The last editor left: the room writes a new version of the document.
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        stored = await read_artwork(server, owner, art["id"])
+        saved = [(f["text"], f["duration_ms"]) for f in stored["frames"]]
+        if saved == [(f.text, f.duration_ms) for f in document.frames]:
+            break
+        assert asyncio.get_running_loop().time() < deadline, stored["frames"]
+        await asyncio.sleep(0.05)
+
+
+async def test_reconnect_replays_missed_effects_or_sends_a_snapshot(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner)
+    writer = RoomClient(server, art["id"], client_id="writer", token=owner.token)
+    reader = RoomClient(server, art["id"], client_id="reader", token=owner.token)
+    await writer.connect()
+    await reader.connect()
+    for n in range(5):
+        await writer.op({"kind": "stroke", "frame": "f0", "cells": [[0, n, "a", None, None]]})
+    await reader.wait_until(lambda: reader.seq >= 5)
+    await reader.drop()  # mid-stream, abruptly
+    for n in range(5):
+        await writer.op({"kind": "stroke", "frame": "f1", "cells": [[1, n, "b", None, None]]})
+    await writer.wait_until(lambda: writer.seq >= 10)
+    welcome = await reader.connect()
+    assert welcome["resync"] == "replay" and welcome["replay_from"] == 5
+    await reader.wait_until(lambda: reader.seq >= 10)
+    assert reader.replica and writer.replica
+    assert reader.replica.confirmed_digest() == writer.replica.confirmed_digest()
+
+    # Past a compaction (a snapshot every 50 entries) the answer is a snapshot.
+    await reader.drop()
+    for n in range(60):
+        await writer.op({"kind": "stroke", "frame": "f0", "cells": [[2, n % 16, "c", None, None]]})
+    await writer.wait_until(lambda: writer.seq >= 70)
+    welcome = await reader.connect()
+    assert welcome["resync"] == "snapshot" and welcome["seq"] >= 70
+    await reader.wait_until(lambda: reader.seq >= 70)
+    assert reader.replica.confirmed_digest() == writer.replica.confirmed_digest()
+    await writer.close()
+    await reader.close()
+
+
+async def test_replaced_document_starts_a_new_epoch(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner)
+    client = RoomClient(server, art["id"], client_id="c1", token=owner.token)
+    first = await client.connect()
+    await client.op({"kind": "stroke", "frame": "f0", "cells": [[0, 0, "x", None, None]]})
+    await client.wait_until(lambda: client.seq >= 1)
+    await patch_frames(server, owner, art["id"], "replaced\nby a PATCH")
+    await client.wait_until(lambda: client.closed.is_set())
+    assert client.resets == 1 and client.close_code == 4409
+    welcome = await client.connect()
+    assert welcome["epoch"] != first["epoch"] and welcome["resync"] == "snapshot"
+    assert client.replica is not None
+    text = client.replica.confirmed().to_document(fps=10).frames[0].text
+    assert text.startswith("replaced")
+    await client.close()
+
+
+async def test_presence_counts_people_once_and_notices_abrupt_disconnects(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner, visibility="public")
+    other = await new_owner(server)
+    tabs = [RoomClient(server, art["id"], client_id=f"tab{n}", token=owner.token) for n in range(2)]
+    guest = RoomClient(server, art["id"], client_id="guest1", token=other.token)
+    for client in [*tabs, guest]:
+        await client.connect()
+    await guest.wait_until(lambda: guest.viewers.get("count") == 2)
+    assert guest.role == "viewer" and guest.viewers["editors"] == 1
+    await tabs[0].drop()  # the owner still has a tab open: still two people
+    await tabs[1].drop()
+    await guest.wait_until(lambda: guest.viewers.get("count") == 1)
+    assert guest.viewers["editors"] == 0
+    await guest.close()
+
+
+async def test_permission_refusals(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner)
+    view_link = await share(server, owner, art["id"], "view")
+    viewer = RoomClient(server, art["id"], client_id="v1", share=view_link)
+    welcome = await viewer.connect()
+    assert welcome["role"] == "viewer"
+    await viewer.send({"type": "op", "op_id": 1, "op": {"kind": "undo"}})
+    await viewer.wait_until(lambda: viewer.closed.is_set())
+    assert viewer.close_code == 4403
+    assert viewer.errors[-1]["error"]["code"] == "read_only"
+    # A private artwork without credentials is not found.
+    stranger = RoomClient(server, art["id"], client_id="s1")
+    with pytest.raises(ConnectionError, match="4404"):
+        await stranger.connect()
+    # A cookie from another site's page: the handshake is refused.
+    with pytest.raises(websockets.InvalidStatus):
+        await open_socket(
+            server, f"/ws/artworks/{art['id']}", token=owner.token, origin="https://evil.example"
+        )
+
+
+async def test_bad_messages_get_close_codes_and_others_are_served(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner, visibility="public")
+    steady = RoomClient(server, art["id"], client_id="steady", token=owner.token)
+    await steady.connect()
+    cases = [
+        ("x" * 5000, 1009),
+        ("not json", 4400),
+        ('{"no": "type"}', 4400),
+        ('{"type": "hello"}', None),
+    ]
+    for raw, code in cases:
+        sock = await open_socket(server, f"/ws/artworks/{art['id']}", token=owner.token)
+        if code is None:  # a hello, then an unknown type: refused but served
+            await sock.send(raw)
+            await sock.send('{"type": "dance"}')
+            replies = [orjson.loads(await sock.recv()) for _ in range(2)]
+            assert replies[-1]["error"]["code"] == "unknown_type"
+            await sock.close()
+            continue
+        await sock.send(raw)
+        replies = await read_until_closed(sock)
+        assert sock.close_code == code, raw[:20]
+        assert replies[-1]["type"] == "error"
+    op_id = await steady.op({"kind": "stroke", "frame": "f0", "cells": [[0, 0, "k", None, None]]})
+    await steady.wait_until(lambda: steady.seq >= 1)
+    assert op_id == 1 and not steady.errors
+    # An op that fails validation is refused by op id; the socket stays.
+    await steady.send(
+        {"type": "op", "op_id": 2, "op": {"kind": "stroke", "frame": "f0", "cells": "no"}}
+    )
+    await steady.wait_until(lambda: bool(steady.errors))
+    assert steady.errors[0]["op_id"] == 2 and not steady.closed.is_set()
+    await steady.close()
+
+
+async def test_watch_together_playback_reaches_viewers(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner, visibility="public", frames=3)
+    host = RoomClient(server, art["id"], client_id="host", token=owner.token)
+    viewers = [
+        RoomClient(server, art["id"], client_id=f"w{n}", keep_replica=False) for n in range(3)
+    ]
+    await host.connect()
+    for viewer in viewers:
+        await viewer.connect()
+    await host.send({"type": "playback", "playing": True, "position_ms": 150, "rate": 2.0})
+    for viewer in viewers:
+        await viewer.wait_until(lambda v=viewer: v.playback.get("playing") is True)  # type: ignore[misc]
+        assert viewer.playback["position_ms"] == 150 and viewer.playback["rate"] == 2.0
+        assert viewer.playback["at"] <= viewer.playback["server_time"]
+    # A late viewer gets the state in its welcome; viewers may not host.
+    late = RoomClient(server, art["id"], client_id="late", keep_replica=False)
+    welcome = await late.connect()
+    assert (
+        welcome["playback"]["playing"] is True
+        and welcome["playback"]["at"] == viewers[0].playback["at"]
+    )
+    await late.send({"type": "playback", "playing": False, "position_ms": 0})
+    await late.wait_until(lambda: late.closed.is_set())
+    assert late.close_code == 4403
+    for client in [host, *viewers]:
+        await client.close()
+    assert GRID
