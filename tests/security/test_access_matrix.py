@@ -73,8 +73,26 @@ OPEN_SHARE = {  # GET /api/shares/{the principal's own link token, or one never 
     "other_link": "200 200 200",
 }
 
+EDIT_PAGE = {  # the editor for editors; others who may see it go to the viewer (303)
+    **{name: "404 303 303" for name in PRINCIPALS},
+    "owner": "200 200 200",
+    "read_token": "200 200 200",
+    "write_token": "200 200 200",
+    "revoked_token": "401 401 401",
+    "view_link": "303 303 303",
+    "edit_link": "200 200 200",
+}
 EMBED = {**VIEW, "view_link": "404 200 200", "edit_link": "404 200 200"}  # no links in iframes
-OEMBED = {**{name: "404 200 200" for name in PRINCIPALS}, "revoked_token": "401 401 401"}
+OEDIT_PAGE = {  # the editor for editors; others who may see it go to the viewer (303)
+    **{name: "404 303 303" for name in PRINCIPALS},
+    "owner": "200 200 200",
+    "read_token": "200 200 200",
+    "write_token": "200 200 200",
+    "revoked_token": "401 401 401",
+    "view_link": "303 303 303",
+    "edit_link": "200 200 200",
+}
+EMBED = {**{name: "404 200 200" for name in PRINCIPALS}, "revoked_token": "401 401 401"}
 
 # (method, route template, request path, body, table, OK status, destructive)
 ARTWORK_ROUTES: list[tuple[str, str, str, Any, dict[str, str], int, bool]] = [
@@ -83,6 +101,7 @@ ARTWORK_ROUTES: list[tuple[str, str, str, Any, dict[str, str], int, bool]] = [
     ("GET", "/a/{artwork_id}/thumbnail.png", "/a/{id}/thumbnail.png", None, VIEW, 200, False),
     ("GET", "/a/{artwork_id}/card.png", "/a/{id}/card.png", None, VIEW, 200, False),
     ("GET", "/embed/{artwork_id}", "/embed/{id}", None, EMBED, 200, False),
+    ("GET", "/a/{artwork_id}/edit", "/a/{id}/edit", None, EDIT_PAGE, 200, False),
     ("GET", "/oembed", "/oembed?url=http://x/a/{id}", None, OEMBED, 200, False),
     (
         "POST",

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -105,7 +105,44 @@ async def artwork(request: Request) -> Response:
     built.views.count(artwork_id)
     art = orjson.loads(entry.body)
     permission = grant.permission if grant is not None and grant.allows(artwork_id) else None
-    return await _artwork_page(request, art, permission=permission)
+    share_param = share_token(request) if permission else None
+    return await _artwork_page(request, art, permission=permission, share_param=share_param)
+
+
+async def edit_page(request: Request) -> Response:
+    """GET /a/{id}/edit: the collaborative editor for the owner and edit-link holders.
+
+    Anyone else who may see the artwork (a view link, a public artwork) is sent to
+    the viewer at ``/a/{id}``.
+    """
+    built = services(request)
+    artwork_id = request.path_params["artwork_id"]
+    grant = await share_grant(request)
+    try:
+        entry = await built.artworks.get(principal(request), artwork_id, grant=grant)
+    except NotFound as exc:
+        response = await error_page(request, exc)
+        if share_token(request):
+            response.headers.update(SHARE_PAGE_HEADERS)
+        return response
+    me = await viewer(request)
+    art = orjson.loads(entry.body)
+    can_edit = (me is not None and me.id == art["user_id"]) or (
+        grant is not None and grant.allows(artwork_id, "edit")
+    )
+    token = share_token(request)
+    if not can_edit:
+        target = f"/a/{artwork_id}" + (f"?share={token}" if grant is not None else "")
+        redirect = RedirectResponse(target, status_code=303)
+        if token:
+            redirect.headers.update(SHARE_PAGE_HEADERS)
+        return redirect
+    response = await page(
+        request, "editor.html", me=me, art=art, share=token if grant is not None else None
+    )
+    if token:
+        response.headers.update(SHARE_PAGE_HEADERS)
+    return response
 
 
 async def shared_artwork(request: Request) -> Response:
@@ -248,6 +285,7 @@ routes = [
     Route("/", index, methods=["GET"], name="index"),
     Route("/favicon.ico", favicon, methods=["GET"], name="favicon"),
     Route("/a/{artwork_id}", artwork, methods=["GET"], name="artwork_page"),
+    Route("/a/{artwork_id}/edit", edit_page, methods=["GET"], name="edit_page"),
     Route("/a/{artwork_id}/thumbnail.png", thumbnail, methods=["GET"], name="thumbnail"),
     Route("/a/{artwork_id}/card.png", card, methods=["GET"], name="card"),
     Route("/embed/{artwork_id}", embed, methods=["GET"], name="embed"),

@@ -21,19 +21,57 @@
     return body;
   }
 
-  // Follow a job to its artwork page, showing progress on the way.
-  function follow(jobId, bar, statusId, onJob) {
+  // Follow a job to its artwork page: progress and frames arrive live over
+  // /ws/jobs/{id}; without sockets (or if the socket drops) poll GET /api/jobs/{id}.
+  function follow(jobId, bar, statusId, liveId) {
     bar.hidden = false;
     bar.value = 0;
     A.say(statusId, "Queued…");
-    return A.pollJob("/api/jobs/" + jobId, function (fraction, job) {
+    var live = liveId ? byId(liveId) : null;
+    function progress(fraction, status) {
       bar.value = fraction;
-      A.say(statusId, job.status === "queued" ? "Queued…" : "Working… " + Math.round(fraction * 100) + "%");
-      if (onJob) { onJob(job); }
-    }).then(function (job) {
+      A.say(statusId, status === "queued" ? "Queued…" : "Working… " + Math.round(fraction * 100) + "%");
+    }
+    function land(artworkId) {
       bar.value = 1;
       A.say(statusId, "Done. Opening the artwork…");
-      window.location.assign("/a/" + job.artwork_id);
+      window.location.assign("/a/" + artworkId);
+    }
+    function poll() {
+      return A.pollJob("/api/jobs/" + jobId, function (fraction, job) { progress(fraction, job.status); })
+        .then(function (job) { land(job.artwork_id); });
+    }
+    if (!("WebSocket" in window)) { return poll(); }
+    return new Promise(function (resolve, reject) {
+      var finished = false, frames = 0;
+      var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+      var socket;
+      try { socket = new WebSocket(scheme + "//" + window.location.host + "/ws/jobs/" + encodeURIComponent(jobId)); }
+      catch (e) { poll().then(resolve, reject); return; }
+      socket.addEventListener("message", function (event) {
+        var message;
+        try { message = JSON.parse(event.data); } catch (e) { return; }
+        if (message.type === "hello" && message.job) {
+          progress(message.job.progress || 0, message.job.status);
+        } else if (message.type === "progress") {
+          progress(message.progress || 0, "running");
+        } else if (message.type === "frame" && live && message.frame) {
+          frames += 1;
+          live.hidden = false;
+          live.textContent = message.frame.text;
+          A.say(statusId, "Working… frame " + message.index + (bar.value ? " · " + Math.round(bar.value * 100) + "%" : ""));
+        } else if (message.type === "done") {
+          finished = true;
+          land(message.artwork_id);
+          resolve();
+        } else if (message.type === "failed") {
+          finished = true;
+          reject(new Error((message.error && message.error.message) || "The job failed."));
+        }
+      });
+      socket.addEventListener("close", function () {
+        if (!finished) { poll().then(resolve, reject); }
+      });
     });
   }
 
@@ -89,7 +127,7 @@
     convertForm.querySelector("button[type=submit]").disabled = true;
     A.say("convert-status", "Uploading…");
     A.api("POST", "/api/convert", data).then(function (job) {
-      return follow(job.job_id, bar, "convert-status");
+      return follow(job.job_id, bar, "convert-status", "convert-live");
     }).catch(failed(convertForm, "convert-status", bar));
   });
 
@@ -110,7 +148,7 @@
     var bar = byId("generate-progress");
     generateForm.querySelector("button[type=submit]").disabled = true;
     A.api("POST", "/api/generate", body).then(function (job) {
-      return follow(job.job_id, bar, "generate-status");
+      return follow(job.job_id, bar, "generate-status", "generate-live");
     }).catch(failed(generateForm, "generate-status", bar));
   });
 
