@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from tests.security.matrix_world import (
     LINKS,
@@ -83,16 +83,7 @@ EDIT_PAGE = {  # the editor for editors; others who may see it go to the viewer 
     "edit_link": "200 200 200",
 }
 EMBED = {**VIEW, "view_link": "404 200 200", "edit_link": "404 200 200"}  # no links in iframes
-OEDIT_PAGE = {  # the editor for editors; others who may see it go to the viewer (303)
-    **{name: "404 303 303" for name in PRINCIPALS},
-    "owner": "200 200 200",
-    "read_token": "200 200 200",
-    "write_token": "200 200 200",
-    "revoked_token": "401 401 401",
-    "view_link": "303 303 303",
-    "edit_link": "200 200 200",
-}
-EMBED = {**{name: "404 200 200" for name in PRINCIPALS}, "revoked_token": "401 401 401"}
+OEMBED = {**{name: "404 200 200" for name in PRINCIPALS}, "revoked_token": "401 401 401"}
 
 # (method, route template, request path, body, table, OK status, destructive)
 ARTWORK_ROUTES: list[tuple[str, str, str, Any, dict[str, str], int, bool]] = [
@@ -257,6 +248,8 @@ NOT_IN_MATRIX = {
     ("PUT", "/api/me/avatar"): "the caller's own avatar; tests/api/test_accounts_api.py",
     ("DELETE", "/api/me/avatar"): "the caller's own avatar",
     ("MOUNT", "/static"): "bundled files",
+    ("WS", "/ws/jobs/{job_id}"): "the job's owner only, as GET /api/jobs; tests/e2e/test_rooms.py",
+    ("WS", "/ws/artworks/{artwork_id}"): "viewing rules of GET /a/{id}; tests/e2e/test_rooms.py",
     ("POST", "/api/convert"): "multipart upload; the policy of POST /api/generate",
     ("GET", "/api/jobs/{job_id}"): "answers only the job's creator (job suites)",
     ("GET", "/api/analytics/popular"): "aggregates of public artworks only",
@@ -388,6 +381,9 @@ async def test_every_route_has_a_row(client: Any) -> None:
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 if (method, route.path) not in covered:
                     missing.append((method, route.path))
+        elif isinstance(route, WebSocketRoute):
+            if ("WS", route.path) not in covered:
+                missing.append(("WS", route.path))
         else:
             missing.append(("?", getattr(route, "path", repr(route))))
     assert not missing, f"routes without a row in the access matrix: {missing}"
