@@ -239,6 +239,11 @@ def test_generate_from_a_prompt(browser: Any, site: str) -> None:
     context, _http, _handle = logged_in(browser, site)
     watched = Watched(context.new_page())
     page = watched.page
+    received: list[str] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on("framereceived", lambda payload: received.append(str(payload))),
+    )
     page.goto(site + "/new")
     page.click("#prompt details summary")
     scene = page.locator("[data-scene]").first
@@ -253,6 +258,8 @@ def test_generate_from_a_prompt(browser: Any, site: str) -> None:
     page.wait_for_url("**/a/**", timeout=60_000)
     expect(page.locator("#art-title")).to_have_text("Generated")
     expect(page.locator("#position")).to_contain_text("/ 6")
+    assert any('"type":"frame"' in m.replace(" ", "") for m in received), received[:3]
+    assert any('"type":"done"' in m.replace(" ", "") for m in received)
     watched.shot("generated")
     watched.check()
     context.close()
@@ -510,3 +517,134 @@ def test_settings_create_and_revoke_a_token(browser: Any, site: str) -> None:
     expect(page.locator("html")).to_have_attribute("data-theme", "light")
     watched.check()
     context.close()
+
+
+def _editor_text(page: Any) -> str:
+    return str(page.evaluate("() => window.asciihubEditor.text()"))
+
+
+def _cell(page: Any, row: int, col: int, rows: int, cols: int) -> tuple[float, float]:
+    box = page.locator("#ed-canvas").bounding_box()
+    return box["x"] + (col + 0.5) * box["width"] / cols, box["y"] + (row + 0.5) * box[
+        "height"
+    ] / rows
+
+
+def test_two_editors_converge_and_undo_only_their_own(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    blank = "\n".join(["title"] + [" " * 24] * 5)
+    owner, http, _handle = logged_in(browser, site)
+    art = http.post(
+        "/api/artworks",
+        json={"title": "Together", "visibility": "private", "frames": [{"text": blank}]},
+    ).json()
+    link = http.post(
+        f"/api/artworks/{art['id']}/shares", json={"permission": "edit", "expires_in": 3600}
+    ).json()
+    guest = browser.new_context(viewport={"width": 1280, "height": 900})
+    a, b = Watched(owner.new_page()), Watched(guest.new_page())
+    a.page.goto(f"{site}/a/{art['id']}/edit")
+    b.page.goto(f"{site}/a/{art['id']}/edit?share={link['token']}")
+    for page in (a.page, b.page):
+        expect(page.locator("#ed-status")).to_have_attribute("data-state", "saved")
+    expect(a.page.locator("#ed-people")).to_have_text("2 here · 2 editing")
+
+    # A draws a line of '#' on row 2; B types on row 4.
+    start, end = _cell(a.page, 2, 1, 6, 24), _cell(a.page, 2, 10, 6, 24)
+    a.page.mouse.move(*start)
+    a.page.mouse.down()
+    a.page.mouse.move(*end, steps=5)
+    a.page.mouse.up()
+    b.page.click("label.tool:has(input[value=type])")
+    b.page.mouse.click(*_cell(b.page, 4, 2, 6, 24))
+    b.page.keyboard.type("hey")
+    wait_until(
+        lambda: _editor_text(a.page) == _editor_text(b.page) and "hey" in _editor_text(a.page)
+    )
+    rows = _editor_text(a.page).split("\n")
+    assert rows[2].startswith(" ##########") and rows[4].startswith("  hey")
+    a.shot("editor-owner")
+    b.shot("editor-guest")
+
+    # A's undo takes back A's line only; B's typing stays.
+    a.page.click("#ed-undo")
+    wait_until(lambda: "#" not in _editor_text(b.page))
+    assert "hey" in _editor_text(b.page) and _editor_text(a.page) == _editor_text(b.page)
+    expect(b.page.locator("#ed-status")).to_have_attribute("data-state", "saved")
+
+    # A third browser, after a reload, sees the same; the room saves the document.
+    third = owner.new_page()
+    third.goto(f"{site}/a/{art['id']}/edit")
+    expect(third.locator("#ed-status")).to_have_attribute("data-state", "saved")
+    third.reload()
+    expect(third.locator("#ed-status")).to_have_attribute("data-state", "saved")
+    wait_until(lambda: _editor_text(third) == _editor_text(a.page))
+    wait_until(lambda: "hey" in http.get(f"/api/artworks/{art['id']}").json()["frames"][0]["text"])
+
+    # A view link opens the viewer, not the editor.
+    view = http.post(
+        f"/api/artworks/{art['id']}/shares", json={"permission": "view", "expires_in": 3600}
+    ).json()
+    reader = guest.new_page()
+    reader.goto(f"{site}/a/{art['id']}/edit?share={view['token']}")
+    reader.wait_for_url(f"**/a/{art['id']}?share=*")
+    expect(reader.locator("pre#art")).to_be_visible()
+    a.check()
+    b.check()
+    guest.close()
+    owner.close()
+
+
+def test_frames_timeline_in_the_editor(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    context, http, _handle = logged_in(browser, site)
+    art = http.post(
+        "/api/artworks", json={"title": "Frames", "frames": [{"text": "one  \n     "}]}
+    ).json()
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto(f"{site}/a/{art['id']}/edit")
+    expect(page.locator("#ed-status")).to_have_attribute("data-state", "saved")
+    page.click("#ed-dup")
+    expect(page.locator("#ed-frames li")).to_have_count(2)
+    page.fill("#ed-duration", "250")
+    page.press("#ed-duration", "Enter")
+    expect(page.locator("#ed-frames li").nth(1)).to_have_text("2 · 250 ms")
+    page.click("#ed-left")
+    expect(page.locator("#ed-frames li").nth(0)).to_have_text("1 · 250 ms")
+    page.click("#ed-add")
+    expect(page.locator("#ed-frames li")).to_have_count(3)
+    page.click("#ed-delete")
+    expect(page.locator("#ed-frames li")).to_have_count(2)
+    page.check("#ed-onion")
+    watched.shot("editor-frames")
+    wait_until(lambda: len(http.get(f"/api/artworks/{art['id']}").json()["frames"]) == 2)
+    frames = http.get(f"/api/artworks/{art['id']}").json()["frames"]
+    assert [f["duration_ms"] for f in frames] == [250, 100]
+    watched.check()
+    context.close()
+
+
+def test_the_artwork_page_shows_how_many_watch(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    http, _handle = api_user(site)
+    art = http.post(
+        "/api/artworks",
+        json={"title": "Watched", "visibility": "public", "frames": [{"text": "o"}]},
+    ).json()
+    first = browser.new_context()
+    second = browser.new_context()
+    one = Watched(first.new_page())
+    one.page.goto(f"{site}/a/{art['id']}")
+    expect(one.page.locator("#live-viewers")).to_have_text("1 watching now")
+    two = second.new_page()
+    two.goto(f"{site}/a/{art['id']}")
+    expect(one.page.locator("#live-viewers")).to_have_text("2 watching now")
+    two.close()
+    expect(one.page.locator("#live-viewers")).to_have_text("1 watching now")
+    one.check()
+    first.close()
+    second.close()
