@@ -34,7 +34,11 @@ class Room:
 
 
 def _stroke(frame: str, *cells: tuple[int, int, str]) -> dict[str, Any]:
-    return {"kind": "stroke", "frame": frame, "cells": [[r, c, ch, None, None] for r, c, ch in cells]}
+    return {
+        "kind": "stroke",
+        "frame": frame,
+        "cells": [[r, c, ch, None, None] for r, c, ch in cells],
+    }
 
 
 def test_own_op_shows_at_once_and_is_pending_until_echoed() -> None:
@@ -88,7 +92,9 @@ def test_a_noop_echo_takes_the_optimistic_change_back() -> None:
     room = Room()
     alice, bob = room.replica("a", "alice"), room.replica("b", "bob")
     room.send(bob, bob.local({"kind": "frame_update", "id": "f1", "deleted": True}))
-    add = alice.local({"kind": "frame_add", "id": "f1", "key": "a5", "duration_ms": 9, "text": "zz"})
+    add = alice.local(
+        {"kind": "frame_add", "id": "f1", "key": "a5", "duration_ms": 9, "text": "zz"}
+    )
     draw = alice.local(_stroke("f1", (0, 0, "Q")))
     assert [f.id for f in alice.view().frames()] == ["f0", "f1"]
     room.send(alice, add)
@@ -103,9 +109,14 @@ def test_a_noop_echo_takes_the_optimistic_change_back() -> None:
 def test_a_predicted_new_frame_is_dropped_when_the_server_refuses_it() -> None:
     room = Room()
     alice, bob = room.replica("a", "alice"), room.replica("b", "bob")
-    mine = alice.local({"kind": "frame_add", "id": "mine", "key": "a3", "duration_ms": 1, "text": "x"})
+    mine = alice.local(
+        {"kind": "frame_add", "id": "mine", "key": "a3", "duration_ms": 1, "text": "x"}
+    )
     for n in range(2):  # bob fills the frame limit (4) first
-        room.send(bob, bob.local({"kind": "frame_add", "id": f"s{n}", "key": f"a{5 + n}", "duration_ms": 1}))
+        room.send(
+            bob,
+            bob.local({"kind": "frame_add", "id": f"s{n}", "key": f"a{5 + n}", "duration_ms": 1}),
+        )
     room.send(alice, mine)
     alice.receive(room.effects[0])
     alice.receive(room.effects[1])
@@ -174,7 +185,10 @@ def test_resync_keeps_only_what_the_snapshot_lacks() -> None:
 def test_confirmed_digest_matches_a_server_built_from_the_same_snapshot() -> None:
     room = Room()
     bob = room.replica("b", "bob")
-    room.send(bob, bob.local({"kind": "frame_add", "id": "n", "key": "a2", "duration_ms": 5, "copy_of": "f1"}))
+    room.send(
+        bob,
+        bob.local({"kind": "frame_add", "id": "n", "key": "a2", "duration_ms": 5, "copy_of": "f1"}),
+    )
     room.send(bob, bob.local({"kind": "resize", "width": 2, "height": 2}))
     room.catch_up(bob)
     assert bob.confirmed_digest() == room.server.digest()

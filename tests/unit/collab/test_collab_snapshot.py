@@ -41,7 +41,10 @@ def test_snapshot_round_trips_exactly_through_json() -> None:
     assert again.to_document(fps=5) == state.to_document(fps=5)
     # Undo stacks and de-duplication survive too.
     op = {"kind": "undo"}
-    assert again.apply(LogEntry(9, "u2", "c-u2", 9, op)).to_json() == state.apply(LogEntry(9, "u2", "c-u2", 9, op)).to_json()
+    assert (
+        again.apply(LogEntry(9, "u2", "c-u2", 9, op)).to_json()
+        == state.apply(LogEntry(9, "u2", "c-u2", 9, op)).to_json()
+    )
     assert again.apply(LogEntry(10, "u1", "c-u1", 1, op)).kind == "duplicate"
 
 
@@ -132,7 +135,9 @@ _ALL_PATHS = _paths(_BASE)
 
 @settings(max_examples=150)
 @given(st.sampled_from(_ALL_PATHS), _VALUES, st.booleans())
-def test_any_mutation_is_refused_or_gives_a_working_state(path: tuple[Any, ...], value: Any, delete: bool) -> None:
+def test_any_mutation_is_refused_or_gives_a_working_state(
+    path: tuple[Any, ...], value: Any, delete: bool
+) -> None:
     data = copy.deepcopy(_BASE)
     target: Any = data
     for step in path[:-1]:

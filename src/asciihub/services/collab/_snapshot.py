@@ -279,7 +279,10 @@ def _read_entries(raw: Any, where: str, limits: EditLimits, seq: int) -> list[Un
         if not items or len(items) > max(limits.max_cells_per_op, 2):
             _fail(f"{where}[{index}]", "must hold 1 to max_cells_per_op items")
         result.append(
-            tuple(_read_item(item, f"{where}[{index}][{n}]", limits, seq) for n, item in enumerate(items))
+            tuple(
+                _read_item(item, f"{where}[{index}][{n}]", limits, seq)
+                for n, item in enumerate(items)
+            )
         )
     return result
 

@@ -13,6 +13,7 @@
   var artworkId = root.dataset.id;
   var share = root.dataset.share;
   var myUser = root.dataset.user;
+  var owner = root.dataset.owner, ownerHandle = root.dataset.ownerHandle;
   var clientId = "e" + Math.random().toString(36).slice(2, 12);
 
   // --- the document ------------------------------------------------------------
@@ -261,7 +262,8 @@
       ctx.strokeStyle = tint;
       ctx.lineWidth = 2;
       ctx.strokeRect(o.col * cw, o.row * lh, cw, lh);
-      var name = o.user_id === myUser ? "you (another tab)" : (o.user_id ? "editor " + o.user_id.slice(0, 4) : "guest");
+      var name = o.user_id === myUser ? "you (another tab)"
+        : (!o.user_id || o.user_id.indexOf("guest") === 0 ? "guest" : (o.user_id === owner ? "@" + ownerHandle : "editor " + o.user_id.slice(0, 4)));
       ctx.font = "11px system-ui, sans-serif";
       var w = ctx.measureText(name).width + 6;
       ctx.fillStyle = tint;
