@@ -116,7 +116,8 @@ def random_op(draw: Any, view: StateView, tag: str, limits: EditLimits = SMALL) 
         }
         extra = draw(st.sampled_from(["none", "text", "copy"]))
         if extra == "text":
-            op["text"] = draw(st.text(alphabet=CHARS + "\n", max_size=30))
+            line = st.text(alphabet=CHARS, max_size=limits.max_width)
+            op["text"] = "\n".join(draw(st.lists(line, min_size=1, max_size=limits.max_height)))
         elif extra == "copy":
             op["copy_of"] = draw(st.sampled_from(ids))
         return op

@@ -149,7 +149,8 @@ def test_any_mutation_is_refused_or_gives_a_working_state(
     try:
         state = EditState.from_snapshot(data)
     except InvalidInput as error:
-        assert error.code == "invalid_snapshot"
+        code = error.code
+        assert code == "invalid_snapshot"
         return
     snapshot = state.snapshot()
     assert EditState.from_snapshot(json.loads(json.dumps(snapshot))).snapshot() == snapshot

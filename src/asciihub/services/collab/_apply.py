@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._doc import CellUndo, Changes, Doc, FieldUndo, PropUndo, UndoEntry, UndoItem
-from ._grid import BLANK, Field, FrameRecord, Register, pack_full
+from ._grid import BLANK, Field, FrameRecord, Register
 from ._ops import split_lines
 
 # The "deleted" register a frame had before a frame_add made it: gone.
@@ -91,10 +91,11 @@ def _frame_add(doc: Doc, op: dict[str, Any], user: str, seq: int, out: Changes) 
     doc.frames[frame.id] = frame
     out.frames[frame.id] = None
     rows, cols = frame.extent()
-    for row in range(rows):
-        for col in range(cols):
-            register = frame.cell(row, col)
-            if register.ch != BLANK or register.fg is not None or register.bg is not None:
+    raster = frame.raster(rows, cols)
+    for row, chars in enumerate(raster.chars):
+        fg_mask, bg_mask = raster.fg_mask[row], raster.bg_mask[row]
+        for col, ch in enumerate(chars):
+            if ch != BLANK or fg_mask[col] or bg_mask[col]:
                 out.cells[(frame.id, row, col)] = None
     return (FieldUndo(frame.id, "deleted", ABSENT, seq),)
 
@@ -102,18 +103,20 @@ def _frame_add(doc: Doc, op: dict[str, Any], user: str, seq: int, out: Changes) 
 def _copy_base(frame: FrameRecord, source: FrameRecord) -> None:
     """Copy every cell; colours go in the base when all cells have one, else in registers."""
     rows, cols = source.extent()
-    chars, fgs, bgs = source.grid(rows, cols)
-    frame.base_rows = ["".join(line) for line in chars]
+    raster = source.raster(rows, cols)
+    frame.base_rows = ["".join(line) for line in raster.chars]
     frame.base_cols = cols
-    frame.base_fg = pack_full(fgs)
-    frame.base_bg = pack_full(bgs)
+    frame.base_fg = b"".join(raster.fg) if raster.has_all("fg") else None
+    frame.base_bg = b"".join(raster.bg) if raster.has_all("bg") else None
     for row in range(rows):
+        loose_fg = frame.base_fg is None and any(raster.fg_mask[row])
+        loose_bg = frame.base_bg is None and any(raster.bg_mask[row])
+        if not (loose_fg or loose_bg):
+            continue
         for col in range(cols):
-            fg, bg = fgs[row][col], bgs[row][col]
-            if (fg is not None and frame.base_fg is None) or (
-                bg is not None and frame.base_bg is None
-            ):
-                register = Register(chars[row][col], fg, bg, frame.base_user, frame.base_seq)
+            fg, bg = raster.color("fg", row, col), raster.color("bg", row, col)
+            if (fg is not None and loose_fg) or (bg is not None and loose_bg):
+                register = Register(raster.chars[row][col], fg, bg, frame.base_user, frame.base_seq)
                 frame.cells[(row, col)] = register
 
 

@@ -14,6 +14,8 @@ from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
 BLANK = " "
+DEFAULT_FG = bytes.fromhex("deded6")  # the ink of drawn exports
+DEFAULT_BG = bytes.fromhex("111114")  # their paper
 
 
 class Register(NamedTuple):
@@ -97,49 +99,64 @@ class FrameRecord:
             cols = max(cols, col + 1)
         return rows, cols
 
-    def grid(
-        self, rows: int, cols: int
-    ) -> tuple[list[list[str]], list[list[str | None]], list[list[str | None]]]:
-        """Characters, fg and bg of the top-left ``rows`` x ``cols`` cells."""
-        chars: list[list[str]] = []
-        fgs: list[list[str | None]] = []
-        bgs: list[list[str | None]] = []
+    def raster(self, rows: int, cols: int) -> Raster:
+        """The top-left ``rows`` x ``cols`` cells as rows of characters and colour bytes."""
+        out = Raster([], [], [], [], [])
         for row in range(rows):
             if row < len(self.base_rows):
-                line = self.base_rows[row][:cols]
-                chars.append(list(line.ljust(cols)))
-                start = row * self.base_cols
-                width = min(cols, self.base_cols)
-                fgs.append(_row_colors(self.base_fg, start, width, cols))
-                bgs.append(_row_colors(self.base_bg, start, width, cols))
+                out.chars.append(list(self.base_rows[row][:cols].ljust(cols)))
             else:
-                chars.append([BLANK] * cols)
-                fgs.append([None] * cols)
-                bgs.append([None] * cols)
+                out.chars.append([BLANK] * cols)
+            for data, colors, masks, default in (
+                (self.base_fg, out.fg, out.fg_mask, DEFAULT_FG),
+                (self.base_bg, out.bg, out.bg_mask, DEFAULT_BG),
+            ):
+                width = (
+                    min(cols, self.base_cols)
+                    if data is not None and row < len(self.base_rows)
+                    else 0
+                )
+                start = row * self.base_cols * 3
+                head = data[start : start + 3 * width] if data is not None else b""
+                colors.append(bytearray(head + default * (cols - width)))
+                masks.append(bytearray(b"\x01" * width + b"\x00" * (cols - width)))
         for (row, col), register in self.cells.items():
             if row < rows and col < cols:
-                chars[row][col] = register.ch
-                fgs[row][col] = register.fg
-                bgs[row][col] = register.bg
-        return chars, fgs, bgs
+                out.chars[row][col] = register.ch
+                _paint(out.fg[row], out.fg_mask[row], col, register.fg, DEFAULT_FG)
+                _paint(out.bg[row], out.bg_mask[row], col, register.bg, DEFAULT_BG)
+        return out
 
 
-def _row_colors(data: bytes | None, start: int, width: int, cols: int) -> list[str | None]:
-    if data is None:
-        return [None] * cols
-    colors: list[str | None] = [hex_at(data, start + col) for col in range(width)]
-    return colors + [None] * (cols - width)
+@dataclass
+class Raster:
+    """Rows of a frame: characters, and per colour RGB bytes (3 per cell, the default
+    where a cell has none) with a mask (1 where a cell has a colour of its own)."""
+
+    chars: list[list[str]]
+    fg: list[bytearray]
+    fg_mask: list[bytearray]
+    bg: list[bytearray]
+    bg_mask: list[bytearray]
+
+    def packed(self, layer: str) -> bytes | None:
+        """Row-major RGB bytes of ``fg`` or ``bg``, or None when no cell has a colour."""
+        masks = self.fg_mask if layer == "fg" else self.bg_mask
+        if not any(any(mask) for mask in masks):
+            return None
+        return b"".join(self.fg if layer == "fg" else self.bg)
+
+    def has_all(self, layer: str) -> bool:
+        """True when every cell has a colour of its own in ``layer``."""
+        masks = self.fg_mask if layer == "fg" else self.bg_mask
+        return bool(masks) and all(all(mask) for mask in masks)
+
+    def color(self, layer: str, row: int, col: int) -> str | None:
+        """One cell's colour as ``#rrggbb``, or None."""
+        masks, colors = (self.fg_mask, self.fg) if layer == "fg" else (self.bg_mask, self.bg)
+        return hex_at(bytes(colors[row][3 * col : 3 * col + 3]), 0) if masks[row][col] else None
 
 
-def pack_colors(rows: list[list[str | None]], default: bytes) -> bytes | None:
-    """Row-major RGB bytes of a colour grid (None as ``default``), or None if no colour."""
-    if not any(color is not None for row in rows for color in row):
-        return None
-    return b"".join(rgb_bytes(color, default) for row in rows for color in row)
-
-
-def pack_full(rows: list[list[str | None]]) -> bytes | None:
-    """Row-major RGB bytes of a colour grid in which every cell has a colour, else None."""
-    if not rows or any(color is None for row in rows for color in row):
-        return None
-    return b"".join(rgb_bytes(color, b"") for row in rows for color in row)
+def _paint(colors: bytearray, mask: bytearray, col: int, color: str | None, default: bytes) -> None:
+    colors[3 * col : 3 * col + 3] = rgb_bytes(color, default)
+    mask[col] = 0 if color is None else 1

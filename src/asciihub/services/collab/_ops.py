@@ -102,29 +102,45 @@ def _cells(raw: Any, limits: EditLimits) -> list[list[Any]]:
             "(split it into several strokes)"
         )
         raise _bad(message, "too_many_cells")
+    # Strokes repeat a few characters and colours many times: check each one once.
+    chars: dict[str, str] = {}
+    colors: dict[str, str | None] = {}
     cells: list[list[Any]] = []
+    rows, cols = limits.max_height, limits.max_width
     for index, item in enumerate(raw):
-        where = f"cells[{index}]"
-        if not isinstance(item, list) or len(item) != 5:
-            message = f"{where} must be [row, col, ch, fg, bg]"
+        if type(item) is not list or len(item) != 5:
+            message = f"cells[{index}] must be [row, col, ch, fg, bg]"
             raise _bad(message)
         row, col, ch, fg, bg = item
-        if not _is_int(row) or not 0 <= row < limits.max_height:
-            message = f"{where} row must be a whole number from 0 to {limits.max_height - 1}"
+        if type(row) is not int or not 0 <= row < rows:
+            message = f"cells[{index}] row must be a whole number from 0 to {rows - 1}"
             raise _bad(message, "size_out_of_range")
-        if not _is_int(col) or not 0 <= col < limits.max_width:
-            message = f"{where} col must be a whole number from 0 to {limits.max_width - 1}"
+        if type(col) is not int or not 0 <= col < cols:
+            message = f"cells[{index}] col must be a whole number from 0 to {cols - 1}"
             raise _bad(message, "size_out_of_range")
+        char = chars.get(ch) if type(ch) is str else None
+        if char is None:
+            char = chars[ch] = check_char(ch, f"cells[{index}] ch")
         cells.append(
             [
                 row,
                 col,
-                check_char(ch, f"{where} ch"),
-                check_color(fg, f"{where} fg"),
-                check_color(bg, f"{where} bg"),
+                char,
+                _cached_color(colors, fg, index, "fg"),
+                _cached_color(colors, bg, index, "bg"),
             ]
         )
     return cells
+
+
+def _cached_color(seen: dict[str, str | None], value: Any, index: int, name: str) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str and value in seen:
+        return seen[value]
+    color = check_color(value, f"cells[{index}] {name}")
+    seen[value] = color
+    return color
 
 
 def _text(value: Any, limits: EditLimits) -> str:

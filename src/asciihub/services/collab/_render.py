@@ -17,10 +17,8 @@ from typing import Any
 from asciihub.engine.document import ArtworkDocument, DocumentLimits, Frame, build_document
 
 from ._doc import Doc
-from ._grid import BLANK, Field, FrameRecord, pack_colors
+from ._grid import BLANK, Field, FrameRecord
 
-DEFAULT_FG = bytes.fromhex("deded6")
-DEFAULT_BG = bytes.fromhex("111114")
 _HAS_BACKGROUNDS = "backgrounds" in {item.name for item in dataclasses.fields(Frame)}
 
 
@@ -67,45 +65,40 @@ def doc_to_document(doc: Doc, *, fps: float, limits: DocumentLimits | None) -> A
     rows, cols = doc.height.value, doc.width.value
     items: list[dict[str, Any]] = []
     for frame in doc.ordered():
-        chars, fgs, bgs = frame.grid(rows, cols)
+        raster = frame.raster(rows, cols)
         item: dict[str, Any] = {
-            "text": "\n".join("".join(line) for line in chars),
+            "text": "\n".join("".join(line) for line in raster.chars),
             "duration_ms": frame.duration_ms.value,
         }
-        colors = pack_colors(fgs, DEFAULT_FG)
+        colors = raster.packed("fg")
         if colors is not None:
             item["colors"] = colors
-        _document_backgrounds(item, pack_colors(bgs, DEFAULT_BG))
+        _document_backgrounds(item, raster.packed("bg"))
         items.append(item)
     return build_document(items, width=cols, height=rows, fps=fps, limits=limits)
 
 
 def _frame_rows(frame: FrameRecord) -> list[list[Any]]:
-    """Canonical rows: ``[row, text, fg, bg]`` up to the last non-blank cell."""
+    """Canonical rows ``[row, text, fg, fg_mask, bg, bg_mask]`` (hex) up to the last
+    cell that is not blank; rows with none are left out."""
     rows, cols = frame.extent()
-    chars, fgs, bgs = frame.grid(rows, cols)
+    raster = frame.raster(rows, cols)
     out: list[list[Any]] = []
     for row in range(rows):
-        last = cols - 1
-        while (
-            last >= 0
-            and chars[row][last] == BLANK
-            and fgs[row][last] is None
-            and bgs[row][last] is None
-        ):
-            last -= 1
-        if last < 0:
-            continue
-        fg = fgs[row][: last + 1]
-        bg = bgs[row][: last + 1]
-        out.append(
-            [
-                row,
-                "".join(chars[row][: last + 1]),
-                fg if any(c is not None for c in fg) else None,
-                bg if any(c is not None for c in bg) else None,
-            ]
-        )
+        text = "".join(raster.chars[row])
+        fg_mask, bg_mask = raster.fg_mask[row], raster.bg_mask[row]
+        n = max(len(text.rstrip(BLANK)), len(fg_mask.rstrip(b"\x00")), len(bg_mask.rstrip(b"\x00")))
+        if n:
+            out.append(
+                [
+                    row,
+                    text[:n],
+                    raster.fg[row][: 3 * n].hex(),
+                    fg_mask[:n].hex(),
+                    raster.bg[row][: 3 * n].hex(),
+                    bg_mask[:n].hex(),
+                ]
+            )
     return out
 
 
