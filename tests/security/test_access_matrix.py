@@ -248,8 +248,6 @@ NOT_IN_MATRIX = {
     ("PUT", "/api/me/avatar"): "the caller's own avatar; tests/api/test_accounts_api.py",
     ("DELETE", "/api/me/avatar"): "the caller's own avatar",
     ("MOUNT", "/static"): "bundled files",
-    ("WS", "/ws/jobs/{job_id}"): "the job's owner only, as GET /api/jobs; tests/e2e/test_rooms.py",
-    ("WS", "/ws/artworks/{artwork_id}"): "viewing rules of GET /a/{id}; tests/e2e/test_rooms.py",
     ("POST", "/api/convert"): "multipart upload; the policy of POST /api/generate",
     ("GET", "/api/jobs/{job_id}"): "answers only the job's creator (job suites)",
     ("GET", "/api/analytics/popular"): "aggregates of public artworks only",
@@ -387,9 +385,6 @@ async def test_every_route_has_a_row(client: Any) -> None:
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 if (method, route.path) not in covered:
                     missing.append((method, route.path))
-        elif isinstance(route, WebSocketRoute):
-            if ("WS", route.path) not in covered:
-                missing.append(("WS", route.path))
         else:
             missing.append(("?", getattr(route, "path", repr(route))))
     assert not missing, f"routes without a row in the access matrix: {missing}"
