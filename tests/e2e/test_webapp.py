@@ -50,10 +50,11 @@ def wait_until(check: Callable[[], object], timeout: float = 15.0) -> None:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One running ``asciihub serve`` (views flushed fast) for the module."""
+    """One running ``asciihub serve`` (views flushed fast, 4 cards a page) for the module."""
     data = tmp_path_factory.mktemp("webapp") / "data"
     data.mkdir()
-    with running_server(data, {"ASCIIHUB_VIEWS_FLUSH_SECONDS": "0.2"}) as (url, _proc):
+    env = {"ASCIIHUB_VIEWS_FLUSH_SECONDS": "0.2", "ASCIIHUB_GALLERY_PAGE_SIZE": "4"}
+    with running_server(data, env) as (url, _proc):
         yield url
 
 
@@ -496,6 +497,8 @@ def test_every_page_without_console_errors(browser: Any, site: str) -> None:
         assert response is not None and response.status == 200, path
         if name.startswith("gallery"):
             wait_until(lambda: page.evaluate(IMAGES_LOADED))
+        if name == "embed":
+            expect(page.locator("#play")).to_be_visible()
         watched.shot(name)
     page.goto(site + "/?tag=demo")
     expect(page.locator(".card .title")).to_have_text(["Tagged"])
@@ -676,3 +679,34 @@ def test_the_artwork_page_shows_how_many_watch(browser: Any, site: str) -> None:
     one.check()
     first.close()
     second.close()
+
+
+def test_the_gallery_scrolls_on_with_the_cursor(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    http, _handle = api_user(site)
+    tag = new_handle("t").replace("-", "")
+    for n in range(9):
+        http.post(
+            "/api/artworks",
+            json={
+                "title": f"Scroll {n}",
+                "visibility": "public",
+                "tags": [tag],
+                "frames": [{"text": str(n)}],
+            },
+        ).raise_for_status()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    watched = Watched(context.new_page())
+    page = watched.page
+    first = http.get(f"/?tag={tag}").text
+    assert first.count('<li class="card">') == 4 and 'id="more"' in first  # one page in HTML
+    page.goto(f"{site}/?tag={tag}")
+    cards = page.locator(".card .title")
+    page.mouse.wheel(0, 5000)
+    expect(cards).to_have_count(9)  # two more pages came from /api/gallery with the cursor
+    expect(page.locator("#more")).to_have_count(0)
+    titles = cards.all_inner_texts()
+    assert titles == [f"Scroll {n}" for n in range(8, -1, -1)]  # newest first, no repeats
+    watched.check()
+    context.close()

@@ -82,8 +82,16 @@
     } else {
       art.textContent = frame.text;
     }
+    if (hasColour && frames.length > 1) { prefetch((index + 1) % frames.length); }
     if (position) { position.textContent = (index + 1) + " / " + frames.length; }
     if (scrub) { scrub.value = String(index); }
+  }
+
+  // Build the next frame's coloured runs while this one shows, not when it is due.
+  var ahead = null;
+  function prefetch(i) {
+    if (cache[i] || ahead !== null) { return; }
+    ahead = setTimeout(function () { ahead = null; if (!cache[i]) { cache[i] = build(frames[i]); } }, 0);
   }
 
   function duration(i) { return Math.max(16, (frames[i].duration_ms || 100) / rate); }
@@ -174,6 +182,7 @@
     resizeTimer = setTimeout(fit, 100);
   });
 
+  if (byId("controls")) { byId("controls").hidden = false; }  // the embed page has no site.js
   stage.classList.add("ready");
   show(0);
   fit();
