@@ -48,6 +48,8 @@
       if (cursor) {
         more.href = more.href.replace(/cursor=[^&]*/, "cursor=" + encodeURIComponent(cursor));
         more.textContent = "Older →";
+        // Still in view (a short page on a tall screen): the observer will not fire again.
+        if (more.getBoundingClientRect().top < window.innerHeight + 400) { load(); }
       } else {
         more.parentNode.removeChild(more);
         observer.disconnect();
