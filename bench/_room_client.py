@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +39,8 @@ async def open_socket(
     cookie: str | None = None,
     origin: str | None = "",
     max_size: int | None = 16 * 1024 * 1024,
+    max_queue: int | None = 16,
+    receive_buffer: int | None = None,
 ) -> ClientConnection:
     """Connect with a token or cookie; ``origin`` "" means the server's own origin."""
     headers: dict[str, str] = {}
@@ -46,6 +49,13 @@ async def open_socket(
     if cookie:
         headers["Cookie"] = cookie
     chosen = base_url if origin == "" else origin
+    sock = None
+    if receive_buffer is not None:  # a small kernel buffer: a reader that stalls fast
+        parts = urlsplit(base_url)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
     return await websockets.connect(
         ws_url(base_url, path),
         additional_headers=headers,
@@ -53,6 +63,8 @@ async def open_socket(
         max_size=max_size,
         compression=None,
         open_timeout=20,
+        max_queue=max_queue,
+        sock=sock,
     )
 
 
@@ -119,9 +131,10 @@ class RoomClient:
         hello: dict[str, Any] = {"type": "hello", "v": 1, "client_id": self.client_id}
         if resume and self.epoch is not None:
             hello.update(epoch=self.epoch, last_seq=self.seq)
-        await self.sock.send(orjson.dumps(hello).decode())
         count = len(self.welcomes)
         self._reader = asyncio.create_task(self._read(self.sock))
+        with contextlib.suppress(websockets.ConnectionClosed):  # refused at once: see below
+            await self.sock.send(orjson.dumps(hello).decode())
         await self.wait_until(lambda: len(self.welcomes) > count or self.closed.is_set())
         if self.closed.is_set() and len(self.welcomes) == count:
             raise ConnectionError(f"closed before welcome: {self.close_code} {self.errors}")

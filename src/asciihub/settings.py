@@ -449,6 +449,9 @@ class Settings:
     room_max_cells_per_op: int = _setting(
         20_000, "Most cells one editing op (a stroke) may change.", low=1
     )
+    room_chat_max_chars: int = _setting(
+        2000, "Longest chat message in an artwork room, in characters.", low=1
+    )
     room_job_ttl: int = _setting(
         3600, "Seconds a finished job's event log is kept for late `/ws/jobs` watchers.", low=60
     )

@@ -17,6 +17,7 @@ import pytest
 import websockets
 from bench._room_client import RoomClient, open_socket, read_until_closed, watch_job
 
+from asciihub.services.collab import key_between
 from tests.e2e.rooms_setup import (
     GRID,
     new_artwork,
@@ -182,6 +183,11 @@ async def test_replaced_document_starts_a_new_epoch(server: str) -> None:
     first = await client.connect()
     await client.op({"kind": "stroke", "frame": "f0", "cells": [[0, 0, "x", None, None]]})
     await client.wait_until(lambda: client.seq >= 1)
+    # Let the room's own save land first, so the PATCH does not race it (409).
+    deadline = asyncio.get_running_loop().time() + 20
+    while (await read_artwork(server, owner, art["id"]))["frames"][0]["text"][0] != "x":
+        assert asyncio.get_running_loop().time() < deadline, "the room did not save"
+        await asyncio.sleep(0.05)
     await patch_frames(server, owner, art["id"], "replaced\nby a PATCH")
     await client.wait_until(lambda: client.closed.is_set())
     assert client.resets == 1 and client.close_code == 4409
@@ -296,3 +302,117 @@ async def test_watch_together_playback_reaches_viewers(server: str) -> None:
     for client in [host, *viewers]:
         await client.close()
     assert GRID
+
+
+async def test_a_stalled_reader_is_closed_and_resyncs(data_dir: Path) -> None:
+    env = {
+        "ASCIIHUB_ROOM_SEND_QUEUE": "8",
+        "ASCIIHUB_ROOM_PRESENCE_DEBOUNCE": "0.05",
+        "ASCIIHUB_ROOM_PING_INTERVAL": "600",  # so only the send queue can drop it
+        "ASCIIHUB_ROOM_PRESENCE_TTL": "600",
+    }
+    with running_server(data_dir, env) as (url, _proc):
+        owner = await new_owner(url)
+        wide = "\n".join("." * 200 for _ in range(50))
+        async with httpx.AsyncClient(base_url=url, headers=owner.headers) as http:
+            made = await http.post(
+                "/api/artworks",
+                json={"title": "big", "visibility": "public", "frames": [{"text": wide}]},
+            )
+            art = made.json()
+        editor = RoomClient(url, art["id"], client_id="editor", token=owner.token)
+        await editor.connect()
+        # A viewer that reads nothing: its client stops reading after one message.
+        stalled = await open_socket(
+            url, f"/ws/artworks/{art['id']}", max_queue=1, receive_buffer=4096
+        )
+        await stalled.send('{"type": "hello", "v": 1, "client_id": "stalled"}')
+        await editor.wait_until(lambda: editor.viewers.get("count") == 2)
+        # Copies of the 200x50 frame: each effect lists 10,000 cells (about 250 KB), so
+        # the kernel buffers fill after a few MB and then the send queue of 8.
+        key = "a0"
+        for n in range(60):
+            key = key_between(key, None)
+            op = {"kind": "frame_add", "id": f"c{n}", "key": key, "duration_ms": 100}
+            await editor.op({**op, "copy_of": "f0"})
+            await editor.wait_until(lambda n=n: editor.seq >= n + 1, timeout=60)  # type: ignore[misc]
+            if editor.viewers.get("count") == 1:
+                break
+        # The server closed the stalled socket (4000) instead of queueing for it.
+        await editor.wait_until(lambda: editor.viewers.get("count") == 1, timeout=30)
+        stalled.transport.abort()
+        assert not editor.closed.is_set()
+        back = RoomClient(url, art["id"], client_id="stalled", keep_replica=True)
+        welcome = await back.connect()
+        assert (
+            welcome["seq"] == editor.seq and back.replica is not None and editor.replica is not None
+        )
+        assert back.replica.confirmed_digest() == editor.replica.confirmed_digest()
+        await back.close()
+        await editor.close()
+
+
+async def test_chat_is_kept_with_the_room_and_paged_on_join(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner, visibility="public")
+    writer = RoomClient(
+        server, art["id"], client_id="chatty", token=owner.token, keep_replica=False
+    )
+    await writer.connect()
+    seen: list[dict[str, object]] = []
+    writer.on_message = lambda m: seen.append(m) if m["type"] == "chat" else None
+    for n in range(55):
+        await writer.send({"type": "chat", "text": f"message {n}"})
+    await writer.wait_until(lambda: len(seen) == 55)
+    assert [m["text"] for m in seen] == [f"message {n}" for n in range(55)]
+    assert [m["seq"] for m in seen] == list(range(1, 56))
+    # A guest may read but not write; the socket stays open.
+    guest = RoomClient(server, art["id"], client_id="guest", keep_replica=False)
+    welcome = await guest.connect()
+    assert [m["text"] for m in welcome["chat"]] == [f"message {n}" for n in range(5, 55)]
+    await guest.send({"type": "chat", "text": "hello?"})
+    await guest.wait_until(lambda: bool(guest.errors))
+    assert guest.errors[0]["error"]["code"] == "chat_needs_login" and not guest.closed.is_set()
+    pages: list[dict[str, object]] = []
+    guest.on_message = lambda m: pages.append(m) if m["type"] == "chat_history" else None
+    await guest.send({"type": "chat_history", "before": welcome["chat"][0]["seq"]})
+    await guest.wait_until(lambda: bool(pages))
+    older = pages[0]["messages"]
+    assert isinstance(older, list) and [m["text"] for m in older] == [
+        f"message {n}" for n in range(5)
+    ]
+    await guest.close()
+    await writer.close()
+
+
+async def test_cursors_are_relayed_but_never_logged_and_floods_are_closed(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner, visibility="public")
+    mover = RoomClient(server, art["id"], client_id="mover", token=owner.token)
+    watcher = RoomClient(server, art["id"], client_id="watcher", keep_replica=False)
+    await mover.connect()
+    await watcher.connect()
+    cursors: list[dict[str, object]] = []
+    watcher.on_message = lambda m: cursors.append(m) if m["type"] == "cursor" else None
+    await mover.send({"type": "cursor", "frame": "f0", "row": 2, "col": 3, "selection": None})
+    await watcher.wait_until(lambda: bool(cursors))
+    assert cursors[0]["row"] == 2 and cursors[0]["col"] == 3 and cursors[0]["user_id"]
+    assert mover.seq == 0 and watcher.seq == 0  # nothing entered the log
+    # More than room_rate_burst (200) messages at once: closed with 4429.
+    flood = await open_socket(server, f"/ws/artworks/{art['id']}", token=owner.token)
+    await flood.send('{"type": "hello", "v": 1}')
+    for _ in range(260):
+        try:
+            await flood.send('{"type": "ping"}')
+        except websockets.ConnectionClosed:
+            break
+    replies = await read_until_closed(flood)
+    assert flood.close_code == 4429
+    assert replies[-1]["error"]["code"] == "rate_limited"
+    pongs: list[dict[str, object]] = []
+    watcher.on_message = lambda m: pongs.append(m) if m["type"] == "pong" else None
+    await watcher.send({"type": "ping"})
+    await watcher.wait_until(lambda: bool(pongs))  # the others are still served
+    assert not watcher.closed.is_set()
+    await mover.close()
+    await watcher.close()

@@ -85,6 +85,7 @@ class Connection:
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=settings.room_send_queue)
         self.bucket = TokenBucket(settings.room_rate_per_second, settings.room_rate_burst)
         self.closing: tuple[int, str] | None = None
+        self._closing = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
 
     async def accept(self) -> None:
@@ -122,6 +123,7 @@ class Connection:
         if self.closing is not None:
             return
         self.closing = (code, reason)
+        self._closing.set()  # the receive loop stops at once, even for a silent peer
         with contextlib.suppress(asyncio.QueueFull):
             self.queue.put_nowait(None)
         if self.queue.full() and self._sender is not None:
@@ -152,8 +154,9 @@ class Connection:
     async def _close_now(self) -> None:
         code, reason = self.closing or (CLOSE_NORMAL, "")
         if self.websocket.application_state == WebSocketState.CONNECTED:
+            # A stalled reader never lets the close frame out: do not wait for it.
             with contextlib.suppress(Exception):
-                await self.websocket.close(code, reason[:120])
+                await asyncio.wait_for(self.websocket.close(code, reason[:120]), timeout=2)
 
     async def messages(self) -> AsyncIterator[dict[str, Any]]:
         """Incoming JSON objects until the peer leaves or the socket is closed.
@@ -162,39 +165,46 @@ class Connection:
         ``type`` with 4400, too many messages with 4429.
         """
         limit = self.settings.room_max_message_bytes
-        while self.closing is None:
-            message = await self.websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                self.closing = self.closing or (int(message.get("code") or 1000), "gone")
-                return
-            raw = message.get("text")
-            if raw is None:
-                raw = message.get("bytes") or b""
-            size = len(raw.encode() if isinstance(raw, str) else raw)
-            if size > limit:
-                self._refuse(
-                    CLOSE_TOO_BIG,
-                    "message_too_large",
-                    f"messages are at most {limit} bytes (room_max_message_bytes)",
-                )
-                return
-            if not self.bucket.take():
-                self._refuse(
-                    CLOSE_RATE,
-                    "rate_limited",
-                    "too many messages; slow down (room_rate_per_second)",
-                )
-                return
-            try:
-                data = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                data = None
-            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-                self._refuse(
-                    CLOSE_INVALID, "invalid_message", 'each message is a JSON object with a "type"'
-                )
-                return
-            yield data
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            while self.closing is None:
+                receiving = asyncio.ensure_future(self.websocket.receive())
+                await asyncio.wait({receiving, closing}, return_when=asyncio.FIRST_COMPLETED)
+                if not receiving.done():
+                    receiving.cancel()
+                    return
+                data = self._check(receiving.result(), limit)
+                if data is not None:
+                    yield data
+        finally:
+            closing.cancel()
+
+    def _check(self, message: Any, limit: int) -> dict[str, Any] | None:
+        """The JSON object one received ASGI message carries, or None (then closing)."""
+        if message["type"] == "websocket.disconnect":
+            self.closing = self.closing or (int(message.get("code") or 1000), "gone")
+            return None
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        size = len(raw.encode() if isinstance(raw, str) else raw)
+        if size > limit:
+            text = f"messages are at most {limit} bytes (room_max_message_bytes)"
+            self._refuse(CLOSE_TOO_BIG, "message_too_large", text)
+            return None
+        if not self.bucket.take():
+            text = "too many messages; slow down (room_rate_per_second)"
+            self._refuse(CLOSE_RATE, "rate_limited", text)
+            return None
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            text = 'each message is a JSON object with a "type"'
+            self._refuse(CLOSE_INVALID, "invalid_message", text)
+            return None
+        return data
 
     def _refuse(self, code: int, error_code: str, text: str) -> None:
         if self.closing is None:

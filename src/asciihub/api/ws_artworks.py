@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket
 from asciihub.api.auth import principal_for, share_grant
 from asciihub.api.sockets import Connection, error_message
 from asciihub.api.state import services
-from asciihub.errors import AsciihubError, Forbidden, InvalidInput
+from asciihub.errors import AsciihubError, Forbidden, InvalidInput, Unauthenticated
 from asciihub.services.rooms import LiveRoom
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -120,6 +120,10 @@ async def _handle(
                 await room.cursor(peer, message)
         elif kind == "playback":
             await room.playback(peer, message)
+        elif kind == "chat":
+            await room.chat(peer, message)
+        elif kind == "chat_history":
+            await room.chat_history(peer, message)
         elif kind == "time":
             conn.send(
                 {
@@ -135,7 +139,7 @@ async def _handle(
             raise InvalidInput(text, code="unknown_type")
     except Forbidden:
         raise
-    except InvalidInput as exc:
+    except (InvalidInput, Unauthenticated) as exc:
         # A refused op leaves the socket open: the client drops it from its pending ops.
         refusal = error_message(exc.code, exc.message)
         if "op_id" in message:

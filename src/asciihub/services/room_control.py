@@ -1,6 +1,7 @@
 """The control log of an artwork room: its epoch, what was saved, the shared playback.
 
-Every artwork room has two logs in the realtime binding:
+Every artwork room has two logs in the realtime binding (and a chat log, see
+:mod:`asciihub.services.room_chat`):
 
 * ``artwork:{id}`` (control): ``epoch`` entries (the document was (re)loaded: a new
   edit log starts), ``saved`` entries (a version of the document was written) and

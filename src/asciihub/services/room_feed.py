@@ -118,7 +118,12 @@ class RoomFeed:
 
     async def _deliver(self, event: RoomEvent) -> None:
         self.last = event.seq or self.last
-        await self.on_entry(event)
+        try:
+            await self.on_entry(event)
+        except (asyncio.CancelledError, AsciihubError, LogCompacted):
+            raise
+        except Exception:  # one bad entry must not stop the room; it is logged
+            log.exception("event=room_entry_failed room=%s seq=%s", self.room, event.seq)
 
     async def close(self) -> None:
         """Unsubscribe and stop."""

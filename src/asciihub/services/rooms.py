@@ -26,6 +26,8 @@ from asciihub.realtime.protocol import RoomEvent, RoomHub, Snapshot
 from asciihub.services.artworks import ArtworkService
 from asciihub.services.collab import EditLimits, EditState, LogEntry, validate_op
 from asciihub.services.principals import Principal
+from asciihub.services.room_chat import PAGE as CHAT_PAGE
+from asciihub.services.room_chat import chat_json, chat_page, chat_room, parse_chat
 from asciihub.services.room_control import (
     ControlState,
     control_room,
@@ -81,6 +83,7 @@ class RoomLimits:
     cursor_interval: float = 0.033
     save_debounce: float = 2.0
     snapshot_every: int = 500
+    chat_max_chars: int = 2000
 
 
 def _now_ms() -> int:
@@ -104,6 +107,8 @@ class LiveRoom:
         self.viewers = {"count": 0, "editors": 0}
         self._control_feed: RoomFeed | None = None
         self._edit_feed: RoomFeed | None = None
+        self._chat_feed: RoomFeed | None = None
+        self.chat_recent: deque[dict[str, Any]] = deque(maxlen=CHAT_PAGE)
         self._recount: asyncio.TimerHandle | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self.saver = RoomSaver(self)
@@ -132,6 +137,15 @@ class LiveRoom:
             on_ephemeral=self._on_ephemeral,
         )
         await self._control_feed.start()
+        recent = await chat_page(self.hub, self.artwork_id, None)
+        self.chat_recent.extend(recent)
+        self._chat_feed = RoomFeed(
+            self.hub,
+            chat_room(self.artwork_id),
+            after=int(recent[-1]["seq"]) if recent else 0,
+            on_entry=self._on_chat,
+        )
+        await self._chat_feed.start()
         self._heartbeat = asyncio.create_task(self._beat())
         if self.state is not None and self.state.seq > self.control.saved_seq:
             self.saver.soon(0.0)  # edits acknowledged before a restart: write them now
@@ -297,6 +311,7 @@ class LiveRoom:
         else:
             welcome["resync"] = "replay"
             welcome["replay_from"] = last_seq
+        welcome["chat"] = list(self.chat_recent)
         peer.send_text(encode(welcome))
         for text in replay or ():
             peer.send_text(text)
@@ -358,6 +373,32 @@ class LiveRoom:
             raise InvalidInput(message_text, code="invalid_cursor")
         await self.hub.publish(control_room(self.artwork_id), data)
 
+    async def _on_chat(self, event: RoomEvent) -> None:
+        item = chat_json(event)
+        self.chat_recent.append(item)
+        text = encode({"type": "chat", **item})
+        for peer in list(self.peers.values()):
+            peer.send_text(text)
+
+    async def chat(self, peer: RoomPeer, message: dict[str, Any]) -> None:
+        """Keep a chat message in the room's chat log (every member gets it)."""
+        entry = parse_chat(
+            peer.user_id,
+            peer.user_id.startswith("guest:"),
+            message,
+            self.service.limits.chat_max_chars,
+        )
+        await self.hub.append(chat_room(self.artwork_id), entry)
+
+    async def chat_history(self, peer: RoomPeer, message: dict[str, Any]) -> None:
+        """Send an older page of chat (``before`` a seq)."""
+        before = message.get("before")
+        if isinstance(before, bool) or not isinstance(before, int) or before < 1:
+            text = "chat_history needs before: the seq of the oldest message you have"
+            raise InvalidInput(text, code="invalid_chat")
+        page = await chat_page(self.hub, self.artwork_id, before)
+        peer.send_text(encode({"type": "chat_history", "before": before, "messages": page}))
+
     async def close(self) -> None:
         """Stop the feeds and timers (after a last save)."""
         if self._heartbeat is not None:
@@ -365,7 +406,7 @@ class LiveRoom:
         if self._recount is not None:
             self._recount.cancel()
         await self.saver.flush()
-        for feed in (self._control_feed, self._edit_feed):
+        for feed in (self._control_feed, self._edit_feed, self._chat_feed):
             if feed is not None:
                 await feed.close()
 
@@ -447,6 +488,8 @@ class RoomService:
             if room.refs <= 0 and self.rooms.get(room.artwork_id) is room:
                 del self.rooms[room.artwork_id]
                 await room.close()
+        if room.artwork_id not in self.rooms and not lock.locked():
+            self._opening.pop(room.artwork_id, None)
 
     async def document_changed(self, artwork_id: str) -> None:
         """An artwork was changed outside its room (PATCH, restore): start a new epoch."""
@@ -486,6 +529,7 @@ def build_room_service(
             cursor_interval=settings.room_cursor_interval,
             save_debounce=settings.room_save_debounce,
             snapshot_every=settings.room_snapshot_every,
+            chat_max_chars=settings.room_chat_max_chars,
         ),
         edit_limits=EditLimits.from_document_limits(
             artworks.limits.document, max_cells_per_op=settings.room_max_cells_per_op

@@ -259,3 +259,16 @@ def test_limits_refuse_nonsense() -> None:
     assert EditLimits.from_json(LIMITS.to_json()) == LIMITS
     with pytest.raises(InvalidInput):
         EditLimits.from_json({**LIMITS.to_json(), "max_width": "9"})
+
+
+@settings(max_examples=40)
+@given(st.lists(_JSON, min_size=1, max_size=4))
+def test_apply_is_total_for_any_op(ops: list[Any]) -> None:
+    """Whatever a log holds, applying it gives an effect, never an exception."""
+    from collab_support import small_state
+
+    state = small_state()
+    for seq, op in enumerate(ops, start=1):
+        effect = state.apply(LogEntry(seq, "u1", "c1", seq, op))
+        assert effect.kind == "noop" or validate_op(op, limits=state.limits)["kind"] == effect.kind
+    state.to_document(fps=10)

@@ -194,3 +194,25 @@ def test_confirmed_digest_matches_a_server_built_from_the_same_snapshot() -> Non
     assert bob.confirmed_digest() == room.server.digest()
     assert EditState.from_snapshot(room.server.snapshot()).digest() == bob.confirmed_digest()
     assert bob.view().to_document(fps=10) == room.server.to_document(fps=10)
+
+
+def test_a_refused_new_frame_leaves_the_view_once_later_ops_on_it_settle() -> None:
+    room = Room()
+    alice, bob = room.replica("a", "alice"), room.replica("b", "bob")
+    add = alice.local({"kind": "frame_add", "id": "mine", "key": "a3", "duration_ms": 1})
+    draw = alice.local(_stroke("mine", (0, 0, "Q")))
+    for n in range(2):  # bob fills the frame limit (4) first
+        room.send(
+            bob,
+            bob.local({"kind": "frame_add", "id": f"s{n}", "key": f"a{5 + n}", "duration_ms": 1}),
+        )
+    room.send(alice, add)
+    room.send(alice, draw)
+    for effect in room.effects[:3]:
+        alice.receive(effect)
+    # the add was refused, but the stroke on the frame is still pending: keep showing it
+    assert alice.view().cell("mine", 0, 0) is not None
+    alice.receive(room.effects[3])
+    assert [e.reason for e in room.effects[2:]] == ["too_many_frames", "unknown_frame"]
+    assert alice.view().cell("mine", 0, 0) is None
+    assert alice.view().digest() == room.server.digest()

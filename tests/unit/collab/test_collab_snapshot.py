@@ -70,6 +70,7 @@ BAD = [
     _set(["frames", 0, "id"], "bad id"),
     _set(["frames", 0, "key"], ["a00", "", 0]),
     _set(["frames", 0, "duration_ms"], [0, "", 0]),
+    _set(["frames", 0, "duration_ms"], [600_001, "", 0]),
     _set(["frames", 0, "deleted"], [1, "", 0]),
     _set(["frames", 0, "base", "rows", 0], "ab\x1bde"),
     _set(["frames", 0, "base", "rows", 0], "abc"),
@@ -125,6 +126,7 @@ _VALUES = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-2, 10),
+    st.just(10**9),
     st.text(max_size=4),
     st.lists(st.integers(0, 3), max_size=3),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
@@ -133,7 +135,7 @@ _BASE = json.loads(json.dumps(_busy_state().snapshot()))
 _ALL_PATHS = _paths(_BASE)
 
 
-@settings(max_examples=150)
+@settings(max_examples=200)
 @given(st.sampled_from(_ALL_PATHS), _VALUES, st.booleans())
 def test_any_mutation_is_refused_or_gives_a_working_state(
     path: tuple[Any, ...], value: Any, delete: bool
@@ -156,6 +158,10 @@ def test_any_mutation_is_refused_or_gives_a_working_state(
     assert EditState.from_snapshot(json.loads(json.dumps(snapshot))).snapshot() == snapshot
     state.to_document(fps=10)
     state.digest()
+    for frame in state.frames(include_deleted=True):
+        op = {"kind": "stroke", "frame": frame.id, "cells": [[0, 0, "s", None, None]]}
+        state.apply(LogEntry(state.seq + 1, "u9", "fresh", state.seq + 1, op))
+    state.to_document(fps=10)
     for user in ("u1", "u2", "u3"):
         state.apply(LogEntry(state.seq + 1, user, f"fresh-{user}", 1, {"kind": "undo"}))
         state.apply(LogEntry(state.seq + 1, user, f"fresh-{user}", 2, {"kind": "redo"}))

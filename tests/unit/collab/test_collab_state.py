@@ -238,3 +238,47 @@ def test_a_thousand_cell_stroke_touches_only_its_cells() -> None:
     assert len(effect.cells) == 1000
     assert state.snapshot()["frames"][0]["base"]["rows"][0] == "x" * 300
     assert len(state.snapshot()["frames"][0]["cells"]) == 1000
+
+
+def test_frames_with_equal_keys_are_ordered_by_id() -> None:
+    log = Log(small_state())
+    log.add({"kind": "frame_add", "id": "b", "key": "a0V", "duration_ms": 1})
+    log.add({"kind": "frame_add", "id": "a", "key": "a0V", "duration_ms": 1})  # same key
+    assert [f.id for f in log.state.frames()] == ["f0", "a", "b", "f1"]
+    assert [f.duration_ms for f in log.state.to_document(fps=10).frames] == [100, 1, 1, 120]
+
+
+def test_limits_travel_with_the_state() -> None:
+    state = small_state()
+    assert state.limits == SMALL
+    assert EditState.from_snapshot(state.snapshot()).limits == SMALL
+    assert SMALL.document_limits() == DocumentLimits(
+        max_frames=4, max_width=8, max_height=6, max_chars=400
+    )
+    assert (
+        EditLimits.from_document_limits(DocumentLimits(), max_cells_per_op=7).max_cells_per_op == 7
+    )
+
+
+def test_the_oldest_client_is_forgotten_past_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asciihub.services.collab._state as state_module
+
+    monkeypatch.setattr(state_module, "MAX_TRACKED_CLIENTS", 2)
+    state = small_state()
+    op = {"kind": "frame_update", "id": "f0", "duration_ms": 5}
+    for seq, client in enumerate(["c1", "c2", "c3"], start=1):
+        state.apply(LogEntry(seq, "u1", client, 1, op))
+    assert [state.last_op_id(c) for c in ("c1", "c2", "c3")] == [None, 1, 1]
+
+
+def test_background_colours_map_through_one_place() -> None:
+    from asciihub.services.collab import _render
+
+    class WithBackgrounds:
+        backgrounds = b"\x01\x02\x03"
+
+    assert _render._frame_backgrounds(WithBackgrounds()) == b"\x01\x02\x03"  # type: ignore[arg-type]
+    assert _render._frame_backgrounds(small_document().frames[0]) is None
+    item: dict[str, object] = {}
+    _render._document_backgrounds(item, b"\x01\x02\x03")
+    assert item == ({"backgrounds": "AQID"} if _render._HAS_BACKGROUNDS else {})

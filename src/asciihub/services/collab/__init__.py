@@ -23,8 +23,7 @@ text rules, no newline), ``fg``/``bg`` ``"#rrggbb"`` (stored lower-case) or ``nu
 
 ``frame_add`` — a new frame with a client-made id and an order key::
 
-    {"kind": "frame_add", "id": "k3x9", "key": "a1V", "duration_ms": 100,
-     "text": "hello\\nworld"}
+    {"kind": "frame_add", "id": "k3x9", "key": "a1V", "duration_ms": 100, "text": "hi\\n:)"}
     {"kind": "frame_add", "id": "k3xa", "key": "a2", "duration_ms": 80, "copy_of": "f0"}
 
 ``id`` is 1-64 of ``A-Z a-z 0-9 _ -``; ``key`` an order key (``key_between``);
@@ -89,19 +88,24 @@ The concrete result of one entry, so a browser needs no undo logic::
      "frames": [],
      "props": {}}
     {"seq": 8, "user_id": "u2", "client_id": "tab-9", "op_id": 3, "kind": "frame_add",
-     "cells": [["k3x9", 0, 0, "h", null, null], ["k3x9", 0, 1, "i", null, null]],
+     "cells": [["k3x9", 0, 0, "h", null, null], ["k3x9", 0, 1, "i", null, null],
+               ["k3x9", 1, 0, ":", null, null], ["k3x9", 1, 1, ")", null, null]],
      "frames": [{"id": "k3x9", "key": "a1V", "duration_ms": 100, "deleted": false}],
      "props": {}}
     {"seq": 9, "user_id": "u1", "client_id": "tab-3", "op_id": 13, "kind": "resize",
      "cells": [], "frames": [], "props": {"width": 120, "height": 40}}
     {"seq": 10, "user_id": "u2", "client_id": "tab-9", "op_id": 4, "kind": "noop",
      "cells": [], "frames": [], "props": {}, "reason": "frame_deleted"}
+    {"seq": 11, "user_id": "u1", "client_id": "tab-3", "op_id": 14, "kind": "undo",
+     "cells": [], "frames": [], "props": {"width": 80, "height": 24}}
+    {"seq": 12, "user_id": "u1", "client_id": "tab-3", "op_id": 14, "kind": "duplicate",
+     "cells": [], "frames": [], "props": {}}
 
 ``kind`` is the op's kind (``undo``/``redo`` list the cells, frames and properties they
 restored), ``noop`` (with ``reason``) or ``duplicate``. ``cells`` are
 ``[frame_id, row, col, ch, fg, bg]`` with the cell's value after the entry; a
 ``frame_add`` lists its frame's non-blank cells; ``frames`` carry every field of each
-touched frame; ``props`` the new width and height.
+touched frame; ``props`` the width and height that changed.
 
 Order keys
 ==========
@@ -110,16 +114,41 @@ Order keys
 neighbour), as in the ``fractional-indexing`` scheme: ``key_between(None, None) ==
 "a0"``, appending gives ``a1``, ``a2`` ...; see ``_keys``. Frames sort by (key, id).
 
-Snapshots and clients
-=====================
+Snapshots
+=========
 
 ``EditState.snapshot()`` is JSON (``"version": 1``) holding the seq, the limits, every
-register with its writer and seq, the per-client op ids and the undo stacks;
-``from_snapshot`` checks it as untrusted input (``InvalidInput``, code
-``invalid_snapshot``). ``Replica`` is a client's copy (confirmed state plus pending own
-ops; see ``_replica``). Frames of an artwork get ids ``f0``, ``f1``, ... and keys
-``a0``, ``a1``, ...; foreground colours map to the document's ``colors``; background
-colours are kept in the state and mapped to the document in ``_render`` only.
+register with its writer and seq, the last op id per client (the newest 10,000
+clients) and the undo stacks; ``snapshot -> from_snapshot -> snapshot`` is identical.
+``from_snapshot`` checks its input as untrusted (``InvalidInput``, code
+``invalid_snapshot``, the message naming the bad field). ``digest()`` is the sha256 of
+the canonical JSON of the *content* only (size, frames with their fields, cells, also
+of deleted frames and of cells clipped by the size); writers, seqs and undo stacks
+are not content, so a replica built from effects has the same digest as the server.
+
+Frames of an artwork get ids ``f0``, ``f1``, ... and keys ``a0``, ``a1``, ...;
+foreground colours map to the document's ``colors`` (frames without any colour get
+none; uncoloured cells of a coloured frame get the default ink ``#deded6``); background
+colours are kept in the state and snapshots and mapped to the document only in
+``_render``.
+
+Clients
+=======
+
+``Replica(snapshot, client_id=..., user_id=...)`` is a client's copy. ``local(op)``
+validates and applies the op to the *view* at once and returns ``(op_id, op)`` to send
+(op ids continue after the snapshot's last one for the client); the op stays in
+``pending()`` until the server's effect with its (client_id, op_id) arrives through
+``receive(effect)`` (in seq order; an old seq is ignored, a gap raises ``ValueError``).
+An echo also settles older pending ops of the client, since the server would now
+refuse them as duplicates. While a cell, frame field or property has a pending local
+write the view keeps the local value and ignores remote ones; once settled it takes
+the confirmed (server-ordered) value. ``reject(op_id)`` drops an op the server
+refused; ``resync(snapshot)`` starts again from a snapshot and keeps only the pending
+ops it lacks. ``view()`` and ``confirmed()`` give read access (``width``, ``height``,
+``frames()``, ``cell(frame, row, col)``, ``to_document(fps=...)``, ``digest()``);
+``confirmed_digest()`` equals the server's ``digest()`` at the same seq, and with
+nothing pending the view equals the confirmed state. Undo and redo are not predicted.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from asciihub.engine.document import MAX_DURATION_MS, MIN_DURATION_MS
 from asciihub.errors import InvalidInput
 
 from ._keys import check_key
@@ -149,8 +150,12 @@ class FrameChange:
         if not isinstance(data, dict) or set(data) != {"id", "key", "duration_ms", "deleted"}:
             message = "an effect frame must be an object with id, key, duration_ms, deleted"
             raise _bad(message, "invalid_effect")
-        if not _is_int(data["duration_ms"]) or data["duration_ms"] < 1:
-            message = "an effect frame's duration_ms must be a whole number of at least 1"
+        duration = data["duration_ms"]
+        if not _is_int(duration) or not MIN_DURATION_MS <= duration <= MAX_DURATION_MS:
+            message = (
+                f"an effect frame's duration_ms must be a whole number from {MIN_DURATION_MS} "
+                f"to {MAX_DURATION_MS}"
+            )
             raise _bad(message, "invalid_effect")
         if not isinstance(data["deleted"], bool) or not isinstance(data["key"], str):
             message = "an effect frame's deleted must be a boolean and key a string"

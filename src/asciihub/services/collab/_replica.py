@@ -171,25 +171,32 @@ class Replica:
         return released
 
     def _settle(self, keys: set[Key]) -> None:
-        """Give released keys their confirmed value in the view."""
+        """Give released keys their confirmed value in the view.
+
+        A frame that only the view has (a predicted ``frame_add`` the server refused)
+        leaves the view once no pending op mentions it any more.
+        """
         confirmed, view = self._confirmed, self._view
-        for key in sorted(keys, key=lambda k: k[0] == "x"):
+        frames: set[str] = set()
+        for key in keys:
             tag, name = key[0], key[1]
             if tag == "p":
                 setattr(view, name, getattr(confirmed, name))
                 continue
+            frames.add(name)
             source, target = confirmed.frames.get(name), view.frames.get(name)
-            if tag == "x":
-                if source is None and target is not None and not self._mentions(name):
-                    del view.frames[name]
-                elif source is not None and target is None:
-                    view.frames[name] = copy.deepcopy(source)
-            elif source is None or target is None:
+            if source is None or target is None or tag == "x":
                 continue
-            elif tag == "f":
+            if tag == "f":
                 setattr(target, key[2], getattr(source, key[2]))
             else:
                 target.cells[(key[2], key[3])] = source.cell(key[2], key[3])
+        for name in frames:
+            source, target = confirmed.frames.get(name), view.frames.get(name)
+            if source is None and target is not None and not self._mentions(name):
+                del view.frames[name]
+            elif source is not None and target is None:
+                view.frames[name] = copy.deepcopy(source)
 
     def _mentions(self, frame_id: str) -> bool:
         return any(key[0] != "p" and key[1] == frame_id for key in self._held)

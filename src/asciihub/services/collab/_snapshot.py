@@ -25,6 +25,7 @@ import binascii
 import re
 from typing import Any, NoReturn
 
+from asciihub.engine.document import MAX_DURATION_MS, MIN_DURATION_MS
 from asciihub.errors import InvalidInput
 
 from ._doc import CellUndo, Doc, FieldUndo, PropUndo, Stacks, UndoEntry, UndoItem
@@ -163,7 +164,7 @@ def _read_frame_field(name: str, raw: Any, where: str, seq: int) -> Field[Any]:
         _checked(where, check_key, item.value)
     elif name == "duration_ms":
         item = _read_field(raw, where, int, seq)
-        _int(item.value, where, 1)
+        _int(item.value, where, MIN_DURATION_MS, MAX_DURATION_MS)
     else:
         item = _read_field(raw, where, bool, seq)
     return item
