@@ -598,6 +598,13 @@ def test_two_editors_converge_and_undo_only_their_own(browser: Any, site: str) -
     a.shot("editor-owner")
     b.shot("editor-guest")
 
+    # The owner chats; the guest (no account: it may read, not write) sees it.
+    a.page.fill("#chat-text", "nice lettering")
+    a.page.press("#chat-text", "Enter")
+    expect(b.page.locator("#chat-log li")).to_contain_text(["nice lettering"])
+    expect(a.page.locator("#chat-log li strong")).to_have_text(["you"])
+    assert b.page.locator("#chat-form").count() == 0
+
     # A's undo takes back A's line only; B's typing stays.
     a.page.click("#ed-undo")
     wait_until(lambda: "#" not in _editor_text(b.page))
@@ -611,6 +618,7 @@ def test_two_editors_converge_and_undo_only_their_own(browser: Any, site: str) -
     third.reload()
     expect(third.locator("#ed-status")).to_have_attribute("data-state", "saved")
     wait_until(lambda: _editor_text(third) == _editor_text(a.page))
+    expect(third.locator("#chat-log li")).to_contain_text(["nice lettering"])  # history
     wait_until(lambda: "hey" in http.get(f"/api/artworks/{art['id']}").json()["frames"][0]["text"])
 
     # A view link opens the viewer, not the editor.

@@ -137,6 +137,7 @@
       else if (m.type === "effect") { applyEffect(m); timeline(); draw(); }
       else if (m.type === "viewers") { byId("ed-people").textContent = m.count + " here · " + m.editors + " editing"; }
       else if (m.type === "cursor") { others[m.member_id] = m; draw(); }
+      else if (m.type === "chat") { say(m); }
       else if (m.type === "error" && m.op_id !== undefined) { acknowledge(m.op_id); draw(); }
     });
     socket.addEventListener("close", function (event) {
@@ -156,6 +157,9 @@
     }
     epoch = m.epoch;
     connected = true;
+    byId("chat-log").replaceChildren();
+    chatSeen = {};
+    (m.chat || []).forEach(say);
     var live = order();
     if (!current || !doc.frames[current] || doc.frames[current].deleted) { current = live.length ? live[0].id : null; }
     outbox.forEach(function (item) { socket.send(JSON.stringify({ type: "op", op_id: item.op_id, op: item.op })); });
@@ -542,6 +546,44 @@
     })();
   });
   window.addEventListener("resize", function () { layout(); draw(); });
+
+  // --- chat ------------------------------------------------------------------------
+  var chatSeen = {};
+  function who(userId) {
+    if (userId === myUser) { return "you"; }
+    if (userId === owner) { return "@" + ownerHandle; }
+    return "editor " + String(userId).slice(0, 4);
+  }
+  function say(message) {
+    if (chatSeen[message.seq]) { return; }
+    chatSeen[message.seq] = true;
+    var li = document.createElement("li");
+    var name = document.createElement("strong");
+    name.textContent = who(message.user_id);
+    var time = document.createElement("time");
+    var at = new Date(message.at);
+    time.dateTime = at.toISOString();
+    time.textContent = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    li.appendChild(name);
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(time);
+    var text = document.createElement("p");
+    text.textContent = message.text;
+    li.appendChild(text);
+    var log = byId("chat-log");
+    log.appendChild(li);
+    log.scrollTop = log.scrollHeight;
+  }
+  var chatForm = byId("chat-form");
+  if (chatForm) {
+    chatForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var input = byId("chat-text");
+      if (!connected || !input.value.trim()) { return; }
+      socket.send(JSON.stringify({ type: "chat", text: input.value }));
+      input.value = "";
+    });
+  }
   window.asciihubEditor = {
     text: function (frameId) {
       var frame = doc.frames[frameId || current], lines = [];
