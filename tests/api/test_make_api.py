@@ -126,3 +126,25 @@ async def test_artwork_page_embeds_frames_safely_and_counts_views(client: Any) -
     assert embed.status_code == 200 and 'id="art"' in embed.text
     bad = await client.get("/oembed", params={"url": "http://testserver/elsewhere"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_url"
+
+
+async def test_people_names_the_members_of_an_artwork_room(client: Any) -> None:
+    art = (
+        await client.post(
+            "/api/artworks",
+            json={"title": "Room", "visibility": "private", "frames": [{"text": "x"}]},
+        )
+    ).json()
+    me = client.user
+    found = await client.get(
+        f"/api/artworks/{art['id']}/people", params={"ids": f"{me['id']},nope"}
+    )
+    assert found.status_code == 200 and found.json()["people"] == {me["id"]: me["handle"]}
+    many = ",".join(f"id{n}" for n in range(51))
+    too_many = await client.get(f"/api/artworks/{art['id']}/people", params={"ids": many})
+    assert too_many.status_code == 400
+    async with httpx.AsyncClient(
+        transport=client._transport, base_url="http://testserver"
+    ) as other:
+        hidden = await other.get(f"/api/artworks/{art['id']}/people", params={"ids": me["id"]})
+        assert hidden.status_code == 404  # only those who may see the artwork

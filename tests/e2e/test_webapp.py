@@ -565,7 +565,7 @@ def test_two_editors_converge_and_undo_only_their_own(browser: Any, site: str) -
     from playwright.sync_api import expect
 
     blank = "\n".join(["title"] + [" " * 24] * 5)
-    owner, http, _handle = logged_in(browser, site)
+    owner, http, handle = logged_in(browser, site)
     art = http.post(
         "/api/artworks",
         json={"title": "Together", "visibility": "private", "frames": [{"text": blank}]},
@@ -603,6 +603,7 @@ def test_two_editors_converge_and_undo_only_their_own(browser: Any, site: str) -
     a.page.press("#chat-text", "Enter")
     expect(b.page.locator("#chat-log li")).to_contain_text(["nice lettering"])
     expect(a.page.locator("#chat-log li strong")).to_have_text(["you"])
+    expect(b.page.locator("#chat-log li strong")).to_have_text([f"@{handle}"])
     assert b.page.locator("#chat-form").count() == 0
 
     # A's undo takes back A's line only; B's typing stays.

@@ -93,6 +93,15 @@ ARTWORK_ROUTES: list[tuple[str, str, str, Any, dict[str, str], int, bool]] = [
     ("GET", "/a/{artwork_id}/card.png", "/a/{id}/card.png", None, VIEW, 200, False),
     ("GET", "/embed/{artwork_id}", "/embed/{id}", None, EMBED, 200, False),
     ("GET", "/a/{artwork_id}/edit", "/a/{id}/edit", None, EDIT_PAGE, 200, False),
+    (
+        "GET",
+        "/api/artworks/{artwork_id}/people",
+        "/api/artworks/{id}/people?ids=x",
+        None,
+        VIEW,
+        200,
+        False,
+    ),
     ("GET", "/oembed", "/oembed?url=http://x/a/{id}", None, OEMBED, 200, False),
     (
         "POST",

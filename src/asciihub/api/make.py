@@ -1,4 +1,4 @@
-"""Making routes: a banner preview, remixing an artwork, the starter templates."""
+"""Making routes: a banner preview, remixing, the starter templates, editors' names."""
 
 from __future__ import annotations
 
@@ -38,6 +38,19 @@ async def remix(request: Request) -> Response:
     return json_response(created, status=201, headers=headers)
 
 
+async def people(request: Request) -> Response:
+    """GET /api/artworks/{id}/people?ids=a,b: handles of room members, by user id."""
+    raw = request.query_params.get("ids", "")
+    ids = [item for item in raw.split(",") if item]
+    found = await _remixes(request).people(
+        await principal_for(request),
+        request.path_params["artwork_id"],
+        ids,
+        grant=await share_grant(request),
+    )
+    return json_response({"people": found}, headers={"Cache-Control": "private, max-age=60"})
+
+
 async def templates(request: Request) -> Response:
     """GET /api/templates: the hot templates, the most viewed public artworks."""
     items = await _remixes(request).hot_templates()
@@ -47,5 +60,6 @@ async def templates(request: Request) -> Response:
 routes = [
     Route("/api/banner", banner, methods=["POST"], name="banner"),
     Route("/api/artworks/{artwork_id}/remix", remix, methods=["POST"], name="remix_artwork"),
+    Route("/api/artworks/{artwork_id}/people", people, methods=["GET"], name="artwork_people"),
     Route("/api/templates", templates, methods=["GET"], name="templates"),
 ]

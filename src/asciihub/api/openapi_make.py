@@ -70,6 +70,35 @@ def make_paths() -> dict[str, Any]:
                 "responses": {"201": artwork, **errors(401, 403, 404), **_ERRORS},
             },
         },
+        "/api/artworks/{artwork_id}/people": {
+            "parameters": [
+                {"name": "artwork_id", "in": "path", "required": True, "schema": STRING}
+            ],
+            "get": {
+                "summary": "Handles of the given user ids (for the editor's cursors and chat)",
+                "parameters": [
+                    {
+                        "name": "ids",
+                        "in": "query",
+                        "required": True,
+                        "description": "Comma-separated user ids, at most 50",
+                        "schema": STRING,
+                    }
+                ],
+                "responses": {
+                    "200": json_response(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "people": {"type": "object", "additionalProperties": STRING}
+                            },
+                        },
+                        "User id to handle; unknown ids are left out",
+                    ),
+                    **errors(400, 401, 404, 429),
+                },
+            },
+        },
         "/api/templates": {
             "get": {
                 "summary": "The hot templates: the most viewed public artworks (cached)",

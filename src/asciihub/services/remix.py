@@ -23,6 +23,7 @@ HOT_TEMPLATES_KEY = "templates:hot"
 HOT_TEMPLATES_TTL = 120
 HOT_TEMPLATES_COUNT = 6
 REMIX_FIELDS = frozenset({"title", "visibility"})
+MAX_PEOPLE = 50
 
 
 def credit_line(original: dict[str, Any]) -> str:
@@ -64,6 +65,30 @@ class RemixService:
             "frames": original["frames"],
         }
         return await self.artworks.create(principal, create)
+
+    async def people(
+        self,
+        principal: Principal,
+        artwork_id: str,
+        user_ids: list[str],
+        *,
+        grant: ShareGrant | None = None,
+    ) -> dict[str, str]:
+        """Handles of the given user ids, for those who may see the artwork (its room).
+
+        The editor names the people whose cursors and chat messages carry only ids.
+        """
+        await self.artworks.get(principal, artwork_id, grant=grant)
+        if len(user_ids) > MAX_PEOPLE:
+            message = f"ask for at most {MAX_PEOPLE} user ids at once"
+            raise InvalidInput(message, code="too_many_ids")
+        users = self.gallery.users
+        found: dict[str, str] = {}
+        for user_id in dict.fromkeys(user_ids):
+            row = await users.get(user_id) if user_id else None
+            if row is not None:
+                found[user_id] = row.handle
+        return found
 
     async def hot_templates(self) -> list[dict[str, Any]]:
         """The most viewed public artworks (cached in KV), as gallery items."""

@@ -266,8 +266,7 @@
       ctx.strokeStyle = tint;
       ctx.lineWidth = 2;
       ctx.strokeRect(o.col * cw, o.row * lh, cw, lh);
-      var name = o.user_id === myUser ? "you (another tab)"
-        : (!o.user_id || o.user_id.indexOf("guest") === 0 ? "guest" : (o.user_id === owner ? "@" + ownerHandle : "editor " + o.user_id.slice(0, 4)));
+      var name = o.user_id === myUser ? "you (another tab)" : who(o.user_id);
       ctx.font = "11px system-ui, sans-serif";
       var w = ctx.measureText(name).width + 6;
       ctx.fillStyle = tint;
@@ -549,10 +548,25 @@
 
   // --- chat ------------------------------------------------------------------------
   var chatSeen = {};
+  var names = {}, asked = {};
+  names[owner] = ownerHandle;
+  function learn(userId) {
+    if (!userId || names[userId] || asked[userId] || userId.indexOf("guest") === 0) { return; }
+    asked[userId] = true;
+    fetch("/api/artworks/" + encodeURIComponent(artworkId) + "/people?ids=" + encodeURIComponent(userId) +
+      (share ? "&share=" + encodeURIComponent(share) : ""), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { people: {} }; })
+      .then(function (data) {
+        Object.keys(data.people).forEach(function (id) { names[id] = data.people[id]; });
+        draw();
+        document.querySelectorAll("#chat-log [data-user]").forEach(function (el) { el.textContent = who(el.dataset.user); });
+      }, function () {});
+  }
   function who(userId) {
     if (userId === myUser) { return "you"; }
-    if (userId === owner) { return "@" + ownerHandle; }
-    return "editor " + String(userId).slice(0, 4);
+    if (!userId || userId.indexOf("guest") === 0) { return "guest"; }
+    learn(userId);
+    return names[userId] ? "@" + names[userId] : "editor";
   }
   function say(message) {
     if (chatSeen[message.seq]) { return; }
@@ -560,6 +574,7 @@
     var li = document.createElement("li");
     var name = document.createElement("strong");
     name.textContent = who(message.user_id);
+    name.dataset.user = message.user_id;
     var time = document.createElement("time");
     var at = new Date(message.at);
     time.dateTime = at.toISOString();
