@@ -719,3 +719,33 @@ def test_the_gallery_scrolls_on_with_the_cursor(browser: Any, site: str) -> None
     assert titles == [f"Scroll {n}" for n in range(8, -1, -1)]  # newest first, no repeats
     watched.check()
     context.close()
+
+
+def test_watch_together_follows_the_host(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    host_context, http, _handle = logged_in(browser, site)
+    art = http.post(
+        "/api/artworks",
+        json={"title": "Together", "visibility": "public", "frames": coloured_frames(20, 4, 3)},
+    ).json()
+    host = Watched(host_context.new_page())
+    host.page.goto(f"{site}/a/{art['id']}")
+    expect(host.page.locator("#host")).to_be_visible()
+    host.page.check("#host input")
+    viewer_context = browser.new_context()
+    viewer = Watched(viewer_context.new_page())
+    viewer.page.goto(f"{site}/a/{art['id']}")
+    expect(viewer.page.locator("#live-viewers")).to_have_text("2 watching now")
+    assert viewer.page.locator("#host").is_hidden()  # only editors host
+    host.page.click("#play")  # pause
+    host.page.locator("#scrub").fill("2")  # the last frame
+    expect(host.page.locator("#position")).to_have_text("3 / 3")
+    expect(viewer.page.locator("#position")).to_have_text("3 / 3")
+    expect(viewer.page.locator("#play")).to_have_attribute("aria-pressed", "false")
+    host.page.click("#play")
+    expect(viewer.page.locator("#play")).to_have_attribute("aria-pressed", "true")
+    host.check()
+    viewer.check()
+    viewer_context.close()
+    host_context.close()

@@ -145,13 +145,43 @@
     art.style.fontSize = Math.max(2, Math.floor(size * 100) / 100) + "px";
   }
 
+  // A person's own action (not a follow): watch-together hosts send it to the room.
+  function announce() {
+    stage.dispatchEvent(new CustomEvent("player", { detail: { playing: timer !== null, position_ms: offsetOf(index), rate: rate } }));
+  }
+  function offsetOf(i) {
+    var total = 0;
+    for (var k = 0; k < i; k++) { total += frames[k].duration_ms || 100; }
+    return total;
+  }
+  // Follow a host: show the frame the shared clock is at, and play on from there.
+  function follow(state, now) {
+    var total = offsetOf(frames.length);
+    var position = state.position_ms + (state.playing ? (now - state.at) * state.rate : 0);
+    position = total > 0 ? ((position % total) + total) % total : 0;
+    var i = 0;
+    while (i < frames.length - 1 && offsetOf(i + 1) <= position) { i++; }
+    rate = state.rate || 1;
+    if (speed) { speed.value = String(rate); }
+    if (timer !== null) { clearTimeout(timer); timer = null; }
+    show(i);
+    if (state.playing && frames.length > 1) {
+      var left = (offsetOf(i + 1) - position) / rate;
+      timer = setTimeout(tick, Math.max(16, left));
+      button.textContent = "Pause";
+      button.setAttribute("aria-pressed", "true");
+    } else {
+      pause();
+    }
+  }
   if (button) { button.addEventListener("click", toggle); }
   if (prev) { prev.addEventListener("click", function () { step(-1); }); }
   if (next) { next.addEventListener("click", function () { step(1); }); }
+  [button, prev, next].forEach(function (el) { if (el) { el.addEventListener("click", announce); } });
   if (scrub) {
-    scrub.addEventListener("input", function () { pause(); show(parseInt(scrub.value, 10) || 0); });
+    scrub.addEventListener("input", function () { pause(); show(parseInt(scrub.value, 10) || 0); announce(); });
   }
-  if (speed) { speed.addEventListener("change", function () { rate = parseFloat(speed.value) || 1; }); }
+  if (speed) { speed.addEventListener("change", function () { rate = parseFloat(speed.value) || 1; announce(); }); }
   if (full) {
     if (!stage.requestFullscreen) { full.hidden = true; }
     full.addEventListener("click", function () {
@@ -169,11 +199,11 @@
       if (!(t === scrub && (event.key === " "))) { return; }
     }
     if (document.querySelector("dialog[open]")) { return; }
-    if (event.key === " " && button) { event.preventDefault(); toggle(); }
-    else if (event.key === "ArrowLeft" && frames.length > 1) { event.preventDefault(); step(-1); }
-    else if (event.key === "ArrowRight" && frames.length > 1) { event.preventDefault(); step(1); }
-    else if (event.key === "Home" && frames.length > 1) { step(-index); }
-    else if (event.key === "End" && frames.length > 1) { step(frames.length - 1 - index); }
+    if (event.key === " " && button) { event.preventDefault(); toggle(); announce(); }
+    else if (event.key === "ArrowLeft" && frames.length > 1) { event.preventDefault(); step(-1); announce(); }
+    else if (event.key === "ArrowRight" && frames.length > 1) { event.preventDefault(); step(1); announce(); }
+    else if (event.key === "Home" && frames.length > 1) { step(-index); announce(); }
+    else if (event.key === "End" && frames.length > 1) { step(frames.length - 1 - index); announce(); }
     else if ((event.key === "f" || event.key === "F") && full && !full.hidden) { full.click(); }
   });
   var resizeTimer = null;
@@ -188,5 +218,9 @@
   fit();
   var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   if (frames.length > 1 && !still) { play(); }
-  window.asciihubPlayer = { show: show, play: play, pause: pause, frame: function () { return index; } };
+  window.asciihubPlayer = {
+    show: show, play: play, pause: pause, follow: follow,
+    frame: function () { return index; },
+    playing: function () { return timer !== null; }
+  };
 })();
