@@ -647,6 +647,12 @@ def test_frames_timeline_in_the_editor(browser: Any, site: str) -> None:
     page = watched.page
     page.goto(f"{site}/a/{art['id']}/edit")
     expect(page.locator("#ed-status")).to_have_attribute("data-state", "saved")
+    page.focus("#ed-canvas")  # drawing from the keyboard alone
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Space")
+    wait_until(lambda: _editor_text(page) == "one  \n #   ")
+    expect(page.locator("#ed-status")).to_have_attribute("data-state", "saved")
     page.click("#ed-dup")
     expect(page.locator("#ed-frames li")).to_have_count(2)
     page.fill("#ed-duration", "250")

@@ -416,6 +416,16 @@
       cursor = { r: Math.max(0, Math.min(doc.height - 1, cursor.r + moves[k][0])), c: Math.max(0, Math.min(doc.width - 1, cursor.c + moves[k][1])) };
       shareCursor(); draw(); return;
     }
+    if ((tool() === "draw" || tool() === "erase") && !mod && (k === " " || k === "Enter")) {
+      event.preventDefault();  // keyboard drawing: paint the cell under the cursor
+      sendStroke([[cursor.r, cursor.c].concat(tool() === "erase" ? [" ", null, null] : brush())]);
+      return;
+    }
+    if (tool() === "fill" && !mod && (k === " " || k === "Enter")) {
+      event.preventDefault();
+      sendStroke(flood(cursor));
+      return;
+    }
     if (tool() === "type" && !mod) {
       if (k === "Enter") { event.preventDefault(); cursor = { r: Math.min(doc.height - 1, cursor.r + 1), c: typeStart }; draw(); return; }
       if (k === "Backspace") {
