@@ -499,7 +499,15 @@ def test_every_page_without_console_errors(browser: Any, site: str) -> None:
             wait_until(lambda: page.evaluate(IMAGES_LOADED))
         if name == "embed":
             expect(page.locator("#play")).to_be_visible()
+        if name == "make-dark":
+            expect(page.locator("#templates [data-remix]").first).to_be_visible()
         watched.shot(name)
+    page.goto(site + "/new")
+    page.locator("#templates [data-remix]").first.click()  # a hot template, remixed
+    page.wait_for_url("**/a/**")
+    expect(page.locator("#art-title")).to_contain_text("(remix)")
+    expect(page.locator(".prompt")).to_contain_text("Remix of")
+    watched.shot("remixed")
     page.goto(site + "/?tag=demo")
     expect(page.locator(".card .title")).to_have_text(["Tagged"])
     missing = page.goto(site + "/no/such/page")

@@ -100,5 +100,6 @@ class RemixService:
             await self.gallery.public_page(PageQuery(sort="popular", limit=HOT_TEMPLATES_COUNT))
         )
         items = page["items"]
-        await self.kv.put(HOT_TEMPLATES_KEY, orjson.dumps(items), ttl=HOT_TEMPLATES_TTL)
+        if items:  # an empty gallery is asked again, so the first public artwork shows
+            await self.kv.put(HOT_TEMPLATES_KEY, orjson.dumps(items), ttl=HOT_TEMPLATES_TTL)
         return items
