@@ -527,10 +527,10 @@ def test_every_page_without_console_errors(browser: Any, site: str) -> None:
     context.close()
 
 
-def test_settings_create_and_revoke_a_token(browser: Any, site: str) -> None:
+def test_settings_tokens_theme_and_deleting_the_account(browser: Any, site: str) -> None:
     from playwright.sync_api import expect
 
-    context, http, _handle = logged_in(browser, site)
+    context, http, handle = logged_in(browser, site)
     watched = Watched(context.new_page())
     page = watched.page
     page.goto(site + "/settings")
@@ -554,6 +554,19 @@ def test_settings_create_and_revoke_a_token(browser: Any, site: str) -> None:
     assert http.get("/api/me/preferences").json()["theme"] == "light"
     page.reload()
     expect(page.locator("html")).to_have_attribute("data-theme", "light")
+
+    # Deleting the account asks first, then logs out; the login no longer works.
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.fill("#delete-form input[name=password]", PASSWORD)
+    page.click("#delete-form button[type=submit]")
+    page.wait_for_url(site + "/")
+    expect(page.locator("header >> text=Log in")).to_be_visible()
+    gone = httpx.post(
+        site + "/api/auth/login",
+        json={"handle": handle, "password": PASSWORD},
+        headers={"Origin": site},
+    )
+    assert gone.status_code == 401
     watched.check()
     context.close()
 
