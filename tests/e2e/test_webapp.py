@@ -555,6 +555,19 @@ def test_settings_tokens_theme_and_deleting_the_account(browser: Any, site: str)
     page.reload()
     expect(page.locator("html")).to_have_attribute("data-theme", "light")
 
+    # An avatar: uploaded here, shown in the header and on the profile.
+    page.set_input_files(
+        "#avatar-file", files=[{"name": "me.png", "mimeType": "image/png", "buffer": photo_bytes()}]
+    )
+    page.click("#avatar-form button[type=submit]")
+    expect(page.locator("#avatar-img")).to_be_visible()
+    expect(page.locator("header .me img")).to_be_visible()
+    page.goto(f"{site}/u/{handle}")
+    expect(page.locator(".profile-head img.avatar")).to_be_visible()
+    wait_until(lambda: page.evaluate(IMAGES_LOADED))
+    watched.shot("profile-avatar")
+    page.goto(site + "/settings")
+
     # Deleting the account asks first, then logs out; the login no longer works.
     page.on("dialog", lambda dialog: dialog.accept())
     page.fill("#delete-form input[name=password]", PASSWORD)
