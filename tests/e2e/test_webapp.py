@@ -351,6 +351,14 @@ def test_player_controls_and_the_page_counts_a_view(browser: Any, site: str) -> 
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")  # stops at the end
     assert page.locator("pre#art span").count() > 0
     watched.shot("artwork")
+    page.click("#fullscreen")
+    expect(page.locator("#fullscreen")).to_have_text("Exit fullscreen")
+    assert (
+        page.evaluate("() => document.fullscreenElement && document.fullscreenElement.id")
+        == "stage"
+    )
+    page.click("#fullscreen")
+    expect(page.locator("#fullscreen")).to_have_text("Fullscreen")
 
     def views() -> int:
         items = http.get("/api/gallery?sort=new").json()["items"]
