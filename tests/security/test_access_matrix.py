@@ -73,12 +73,45 @@ OPEN_SHARE = {  # GET /api/shares/{the principal's own link token, or one never 
     "other_link": "200 200 200",
 }
 
+EDIT_PAGE = {  # the editor for editors; others who may see it go to the viewer (303)
+    **{name: "404 303 303" for name in PRINCIPALS},
+    "owner": "200 200 200",
+    "read_token": "200 200 200",
+    "write_token": "200 200 200",
+    "revoked_token": "401 401 401",
+    "view_link": "303 303 303",
+    "edit_link": "200 200 200",
+}
+EMBED = {**VIEW, "view_link": "404 200 200", "edit_link": "404 200 200"}  # no links in iframes
+OEMBED = {**{name: "404 200 200" for name in PRINCIPALS}, "revoked_token": "401 401 401"}
+
 # (method, route template, request path, body, table, OK status, destructive)
 ARTWORK_ROUTES: list[tuple[str, str, str, Any, dict[str, str], int, bool]] = [
     ("GET", "/api/artworks/{artwork_id}", "/api/artworks/{id}", None, VIEW, 200, False),
     ("GET", "/a/{artwork_id}", "/a/{id}", None, VIEW, 200, False),
     ("GET", "/a/{artwork_id}/thumbnail.png", "/a/{id}/thumbnail.png", None, VIEW, 200, False),
     ("GET", "/a/{artwork_id}/card.png", "/a/{id}/card.png", None, VIEW, 200, False),
+    ("GET", "/embed/{artwork_id}", "/embed/{id}", None, EMBED, 200, False),
+    ("GET", "/a/{artwork_id}/edit", "/a/{id}/edit", None, EDIT_PAGE, 200, False),
+    (
+        "GET",
+        "/api/artworks/{artwork_id}/people",
+        "/api/artworks/{id}/people?ids=x",
+        None,
+        VIEW,
+        200,
+        False,
+    ),
+    ("GET", "/oembed", "/oembed?url=http://x/a/{id}", None, OEMBED, 200, False),
+    (
+        "POST",
+        "/api/artworks/{artwork_id}/remix",
+        "/api/artworks/{id}/remix",
+        {},
+        EXPORT_CREATE,
+        201,
+        False,
+    ),
     (
         "PATCH",
         "/api/artworks/{artwork_id}",
@@ -175,6 +208,7 @@ ACCOUNT_ONLY = {
     "write_token": "OK",
 }
 SESSION_ONLY = {**ACCOUNT_ONLY, "read_token": "403", "write_token": "403"}
+ANYONE = {**{name: "OK" for name in PRINCIPALS}, "revoked_token": "401"}
 PRINCIPAL_ROUTES: list[tuple[str, str, Any, dict[str, str], int]] = [
     ("GET", "/api/tokens", None, SESSION_ONLY, 200),
     ("POST", "/api/tokens", {"name": "m", "scopes": ["read"]}, SESSION_ONLY, 201),
@@ -198,6 +232,8 @@ PRINCIPAL_ROUTES: list[tuple[str, str, Any, dict[str, str], int]] = [
     ("POST", "/api/generate", {"prompt": "a cat"}, {**ACCOUNT_ONLY, "read_token": "403"}, 202),
     ("GET", "/api/analytics/usage", None, ACCOUNT_ONLY, 200),
     ("POST", "/api/me/export-all", None, {**ACCOUNT_ONLY, "read_token": "403"}, 202),
+    ("POST", "/api/banner", {"text": "hi"}, ANYONE, 200),
+    ("GET", "/api/templates", None, ANYONE, 200),
 ]
 # Routes outside the matrix, with the reason; the route-table check accepts them.
 NOT_IN_MATRIX = {
@@ -206,6 +242,9 @@ NOT_IN_MATRIX = {
     ("GET", "/openapi.json"): "public description",
     ("GET", "/login"): "static form",
     ("GET", "/signup"): "static form",
+    ("GET", "/new"): "forms that call the API routes above",
+    ("GET", "/settings"): "the caller's own account; redirects to /login when anonymous",
+    ("GET", "/favicon.ico"): "bundled icon",
     (
         "GET",
         "/s/{token}",

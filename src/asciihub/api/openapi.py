@@ -13,6 +13,7 @@ from asciihub import __version__
 from asciihub.api.openapi_accounts import SCHEMAS, SECURITY_SCHEMES, account_paths
 from asciihub.api.openapi_exports import EXPORT_SCHEMAS, export_paths
 from asciihub.api.openapi_jobs import JOB_SCHEMAS, job_paths
+from asciihub.api.openapi_make import MAKE_SCHEMAS, make_paths
 from asciihub.api.openapi_parts import ERROR, errors, json_response, ref
 from asciihub.api.openapi_portability import PORTABILITY_SCHEMAS, portability_paths
 
@@ -269,6 +270,7 @@ def openapi_document() -> dict[str, Any]:
             **job_paths(),
             **export_paths(),
             **portability_paths(),
+            **make_paths(),
         },
         "components": {
             "schemas": {
@@ -277,6 +279,7 @@ def openapi_document() -> dict[str, Any]:
                 **JOB_SCHEMAS,
                 **EXPORT_SCHEMAS,
                 **PORTABILITY_SCHEMAS,
+                **MAKE_SCHEMAS,
             },
             "securitySchemes": SECURITY_SCHEMES,
         },

@@ -1,4 +1,4 @@
-// Sends the login or signup form as JSON (the API takes JSON only), then goes home.
+// Sends the login or signup form as JSON (the API takes JSON only), then goes on.
 (function () {
   "use strict";
   var form = document.getElementById("auth-form");
@@ -9,17 +9,15 @@
     new FormData(form).forEach(function (value, key) {
       if (value !== "") { body[key] = value; }
     });
-    fetch(form.dataset.endpoint, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      if (response.ok) { window.location.assign("/"); return null; }
-      return response.json().then(function (data) {
-        error.textContent = data.error ? data.error.message : "That did not work.";
-        error.hidden = false;
-      });
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    error.hidden = true;
+    window.asciihub.api("POST", form.dataset.endpoint, body).then(function () {
+      window.location.assign(form.dataset.next || "/");
+    }, function (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+      button.disabled = false;
     });
   });
 })();
