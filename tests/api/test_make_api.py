@@ -124,6 +124,12 @@ async def test_artwork_page_embeds_frames_safely_and_counts_views(client: Any) -
     assert oembed.status_code == 200 and oembed.json()["type"] == "rich"
     embed = await client.get(f"/embed/{art['id']}")
     assert embed.status_code == 200 and 'id="art"' in embed.text
+    # Other sites may frame the embed page, and only that page.
+    assert "frame-ancestors *" in embed.headers["content-security-policy"]
+    assert "x-frame-options" not in embed.headers
+    framed = await client.get(f"/a/{art['id']}")
+    assert "frame-ancestors 'none'" in framed.headers["content-security-policy"]
+    assert framed.headers["x-frame-options"] == "DENY"
     bad = await client.get("/oembed", params={"url": "http://testserver/elsewhere"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_url"
 

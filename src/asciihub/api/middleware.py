@@ -22,25 +22,34 @@ from asciihub.api.responses import error_response
 from asciihub.errors import TooLarge
 from asciihub.services.numbers import whole_number
 
+_CSP = (
+    b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    b"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+)
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
-    (
-        b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        b"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-        b"form-action 'self'",
-    ),
+    (b"content-security-policy", _CSP + b"frame-ancestors 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+EMBED_PREFIX = "/embed/"
+"""The one route other sites may frame (the ``/oembed`` iframe): any ancestor, no DENY."""
+EMBED_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy", _CSP + b"frame-ancestors *"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+]
 
 
-def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+def with_security_headers(
+    headers: list[tuple[bytes, bytes]], path: str = ""
+) -> list[tuple[bytes, bytes]]:
     """``headers`` plus the security headers, keeping a route's own Referrer-Policy."""
+    extra = EMBED_HEADERS if path.startswith(EMBED_PREFIX) else SECURITY_HEADERS
     if any(name == b"referrer-policy" for name, _ in headers):
-        return headers + [item for item in SECURITY_HEADERS if item[0] != b"referrer-policy"]
-    return headers + SECURITY_HEADERS
+        return headers + [item for item in extra if item[0] != b"referrer-policy"]
+    return headers + extra
 
 
 def _declared(value: bytes) -> int:
@@ -141,7 +150,9 @@ class Envelope:
             nonlocal status, pending
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = with_security_headers(list(message.get("headers", [])))
+                message["headers"] = with_security_headers(
+                    list(message.get("headers", [])), scope.get("path", "")
+                )
                 if pending and status >= 400:  # an early refusal: let the client finish
                     pending = False
                     await discard_body(receive, self.discard, seen)
