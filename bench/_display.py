@@ -42,13 +42,15 @@ def xterm256(index: int) -> tuple[int, int, int]:
 
 def srgb_to_linear(values: np.ndarray) -> np.ndarray:
     """sRGB in [0, 1] to linear light (float64)."""
-    return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4)
+    out: np.ndarray = np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4)
+    return out
 
 
 def linear_to_srgb(values: np.ndarray) -> np.ndarray:
     """Linear light to sRGB in [0, 1] (float64)."""
     v = np.clip(values, 0.0, 1.0)
-    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
+    out: np.ndarray = np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
+    return out
 
 
 class Renderer:

@@ -74,5 +74,6 @@ STYLES: dict[str, StyleInfo] = {
 COLOR_MODES = ("none", "ansi16", "ansi256", "truecolor")
 """Colour modes for terminal output."""
 
-DITHER_MODES = ("none", "floyd-steinberg", "ordered")
-"""Dithering modes for the tone, blocks and braille styles."""
+DITHER_MODES = ("auto", "none", "floyd-steinberg", "ordered")
+"""Dithering modes for the tone, edges, blocks and braille styles (``auto``: diffusion for
+stills, none for video)."""

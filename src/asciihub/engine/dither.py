@@ -6,6 +6,8 @@ The result is ``intp`` (rows, columns) indices into the levels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -74,3 +76,36 @@ def quantise(plane: Plane, levels: Plane, mode: str = "none") -> Indices:
         return ordered(plane, levels)
     message = f"unknown dithering {mode!r}; choose none, floyd-steinberg or ordered"
     raise InvalidInput(message, code="invalid_option")
+
+
+def diffuse_cells(
+    cells: npt.NDArray[np.float32],
+    choose: Callable[[npt.NDArray[np.float32]], tuple[Indices, Plane]],
+) -> Indices:
+    """Floyd–Steinberg on whole cells: ``cells`` ``float32`` (rows, columns, n) samples.
+
+    ``choose`` maps a batch of cells (m, n) to each cell's choice (m,) and the mean
+    light that choice shows (m,). The difference from the cell's own mean is carried
+    to the neighbours as an even shift of their samples, along anti-diagonals as in
+    :func:`floyd_steinberg`. Returns the choices, ``intp`` (rows, columns).
+    """
+    rows, cols, _ = cells.shape
+    carry = np.zeros((rows + 1, cols + 2), dtype=np.float32)
+    out = np.zeros((rows, cols), dtype=np.intp)
+    all_rows = np.arange(rows)
+    for step in range(cols + 2 * (rows - 1)):
+        low = max(0, (step - cols + 2) // 2)
+        high = min(rows - 1, step // 2)
+        if low > high:
+            continue
+        r = all_rows[low : high + 1]
+        c = step - 2 * r
+        batch = cells[r, c] + carry[r, c + 1][:, None]
+        choice, shown = choose(np.clip(batch, 0.0, 1.0).astype(np.float32))
+        out[r, c] = choice
+        error = batch.mean(axis=1) - shown
+        carry[r, c + 2] += error * (7 / 16)
+        carry[r + 1, c] += error * (3 / 16)
+        carry[r + 1, c + 1] += error * (5 / 16)
+        carry[r + 1, c + 2] += error * (1 / 16)
+    return out

@@ -9,11 +9,29 @@ import numpy.typing as npt
 from PIL import Image
 
 from asciihub.engine.adjust import Adjustments, apply_adjustments
-from asciihub.engine.charsets import DENSE_RAMP, DITHER_MODES, SIMPLE_RAMP, STYLES
+from asciihub.engine.cells import (
+    COLOR_LAYERS,
+    LUMA,
+    code_features,
+    fit_fg,
+    fit_fgbg,
+    sample_rgb_linear,
+    to_srgb_bytes,
+)
+from asciihub.engine.charsets import (
+    BRAILLE_ALPHABET,
+    DENSE_RAMP,
+    DITHER_MODES,
+    EDGE_GLYPHS,
+    PRINTABLE_ASCII,
+    QUADRANT_BLOCKS,
+    SIMPLE_RAMP,
+    STYLES,
+)
 from asciihub.engine.color import check_color_mode, codes_to_text
 from asciihub.engine.decode import EngineLimits, Source
 from asciihub.engine.document import Frame
-from asciihub.engine.resize import cell_colors, grid_size, sample_linear
+from asciihub.engine.resize import grid_size, sample_linear
 from asciihub.engine.styles import (
     braille_codes,
     edge_codes,
@@ -21,7 +39,14 @@ from asciihub.engine.styles import (
     ramp_codes,
     shape_codes,
 )
+from asciihub.engine.styles.blocks import (
+    braille_from_lit,
+    cell_stack,
+    lit_by_colour,
+    quadrant_from_lit,
+)
 from asciihub.engine.styles.ramp import check_ramp
+from asciihub.engine.styles.shape import shape_codes_fgbg
 from asciihub.errors import InvalidInput
 
 STYLE_NAMES = (*STYLES, "custom")
@@ -37,7 +62,8 @@ class ConvertOptions:
     style: str = "dense"
     ramp: str | None = None
     color: str = "none"
-    dither: str = "none"
+    color_layers: str = "fgbg"
+    dither: str = "auto"
     adjust: Adjustments = field(default_factory=Adjustments)
     cell_aspect: float = 0.5
     background: tuple[int, int, int] = (0, 0, 0)
@@ -56,6 +82,11 @@ class ConvertOptions:
             message = f"unknown dithering {self.dither!r}; choose {', '.join(DITHER_MODES)}"
             raise InvalidInput(message, code="invalid_option")
         check_color_mode(self.color)
+        if self.color_layers not in COLOR_LAYERS:
+            message = (
+                f"unknown colour layers {self.color_layers!r}; choose {', '.join(COLOR_LAYERS)}"
+            )
+            raise InvalidInput(message, code="invalid_option")
         self.adjust.check()
 
     @property
@@ -64,6 +95,18 @@ class ConvertOptions:
         info = STYLES.get(self.style)
         return (info.sub_rows, info.sub_cols) if info else (1, 1)
 
+    @property
+    def fit_cells(self) -> tuple[int, int]:
+        """Colour samples per cell as (rows, columns): the style's, or 4 x 2 for tone styles."""
+        sub = self.sub_cells
+        return sub if sub != (1, 1) else (4, 2)
+
+    def dither_for(self, *, moving: bool) -> str:
+        """The dithering to use: ``auto`` is Floyd-Steinberg for stills, none for video."""
+        if self.dither != "auto":
+            return self.dither
+        return "none" if moving else "floyd-steinberg"
+
 
 def _ramp_for(options: ConvertOptions) -> str:
     if options.ramp:
@@ -71,20 +114,101 @@ def _ramp_for(options: ConvertOptions) -> str:
     return SIMPLE_RAMP if options.style == "simple" else DENSE_RAMP
 
 
+def style_alphabet(options: ConvertOptions) -> str:
+    """Every character ``options.style`` may draw."""
+    if options.style in ("simple", "dense", "custom"):
+        return _ramp_for(options)
+    if options.style == "edges":
+        return SIMPLE_RAMP + EDGE_GLYPHS
+    if options.style == "blocks":
+        return QUADRANT_BLOCKS
+    if options.style == "braille":
+        return BRAILLE_ALPHABET
+    return PRINTABLE_ASCII
+
+
 def style_codes(
-    samples: npt.NDArray[np.float32], options: ConvertOptions
+    samples: npt.NDArray[np.float32], options: ConvertOptions, *, moving: bool = False
 ) -> npt.NDArray[np.uint32]:
     """Apply ``options.style`` to ``float32`` samples (rows * sub_rows, columns * sub_cols)."""
     style = options.style
+    dither = options.dither_for(moving=moving)
     if style == "shape":
-        return shape_codes(samples)
+        return shape_codes(samples, dither=dither)
     if style == "edges":
-        return edge_codes(samples, dither=options.dither)
+        return edge_codes(samples, dither=dither)
     if style == "blocks":
-        return quadrant_codes(samples, dither=options.dither)
+        return quadrant_codes(samples, dither=dither)
     if style == "braille":
-        return braille_codes(samples, dither=options.dither)
-    return ramp_codes(samples, _ramp_for(options), dither=options.dither)
+        return braille_codes(samples, dither=dither)
+    return ramp_codes(samples, _ramp_for(options), dither=dither)
+
+
+def _fgbg_codes(
+    luma: npt.NDArray[np.float32], rgb: npt.NDArray[np.float32], options: ConvertOptions
+) -> npt.NDArray[np.uint32]:
+    sub_rows, sub_cols = options.fit_cells
+    if options.style == "blocks":
+        return quadrant_from_lit(lit_by_colour(luma, rgb, sub_rows, sub_cols))
+    if options.style == "braille":
+        return braille_from_lit(lit_by_colour(luma, rgb, sub_rows, sub_cols))
+    if options.style == "shape":
+        return shape_codes_fgbg(luma)
+    return style_codes(_tone_samples(luma, options), options)
+
+
+def _tone_samples(
+    luma: npt.NDArray[np.float32], options: ConvertOptions
+) -> npt.NDArray[np.float32]:
+    """Fit-grid luma reduced to the style's own sample grid."""
+    (fit_rows, fit_cols), (sub_rows, sub_cols) = options.fit_cells, options.sub_cells
+    if (fit_rows, fit_cols) == (sub_rows, sub_cols):
+        return luma
+    cells = cell_stack(luma, fit_rows, fit_cols)
+    return np.asarray(cells.mean(axis=-1), dtype=np.float32)
+
+
+def color_cells(
+    rgb: npt.NDArray[np.float32], options: ConvertOptions, *, moving: bool = False
+) -> tuple[npt.NDArray[np.uint32], bytes, bytes | None]:
+    """Codes, foreground and background bytes from ``float32`` linear RGB samples.
+
+    ``rgb`` is (rows * fit_rows, columns * fit_cols, 3) with ``options.fit_cells``;
+    the backgrounds are None for ``color_layers="fg"``.
+    """
+    luma = np.asarray(rgb @ LUMA, dtype=np.float32)
+    luma = apply_adjustments(luma, options.adjust)
+    fit_rows, fit_cols = options.fit_cells
+    if options.color_layers == "fgbg":
+        codes = _fgbg_codes(luma, rgb, options)
+    elif options.style in ("blocks", "braille"):
+        lit = lit_by_colour(luma, rgb, fit_rows, fit_cols, black_ground=True)
+        codes = quadrant_from_lit(lit) if options.style == "blocks" else braille_from_lit(lit)
+    else:
+        codes = style_codes(_tone_samples(luma, options), options, moving=moving)
+    ink = _ink(codes, options)
+    colours = cell_stack(rgb, fit_rows, fit_cols)
+    if options.color_layers == "fg":
+        return codes, to_srgb_bytes(fit_fg(ink, colours)), None
+    fg, bg = fit_fgbg(ink, colours)
+    return codes, to_srgb_bytes(fg), to_srgb_bytes(bg)
+
+
+_QUADRANT_INK = np.array(
+    [[(mask >> bit) & 1 for bit in range(4)] for mask in range(16)], dtype=np.float32
+)
+_QUADRANT_POINTS = np.array([ord(c) for c in QUADRANT_BLOCKS], dtype=np.uint32)
+_QUADRANT_ORDER = np.argsort(_QUADRANT_POINTS)
+
+
+def _ink(codes: npt.NDArray[np.uint32], options: ConvertOptions) -> npt.NDArray[np.float32]:
+    """Each cell glyph's ink at the fit grid: ``float32`` (rows, columns, n)."""
+    if options.style == "blocks":
+        where = np.searchsorted(_QUADRANT_POINTS[_QUADRANT_ORDER], codes)
+        mask = _QUADRANT_ORDER[np.clip(where, 0, 15)]
+        return np.asarray(_QUADRANT_INK[mask], dtype=np.float32)
+    fit_rows, fit_cols = options.fit_cells
+    return code_features(codes, style_alphabet(options), fit_rows, fit_cols)
 
 
 def plan_grid(
@@ -111,14 +235,21 @@ def convert_image(
     """Convert a decoded RGB or L Pillow image to one frame."""
     limits = limits or EngineLimits()
     rows, cols = plan_grid(image.size, options, limits)
+    if options.color != "none":
+        fit_rows, fit_cols = options.fit_cells
+        rgb = sample_rgb_linear(image, (rows * fit_rows, cols * fit_cols))
+        codes, colors, backgrounds = color_cells(rgb, options)
+        return Frame(
+            text=codes_to_text(codes),
+            duration_ms=duration_ms,
+            colors=colors,
+            backgrounds=backgrounds,
+        )
     sub_rows, sub_cols = options.sub_cells
     samples = sample_linear(image, (rows * sub_rows, cols * sub_cols))
     samples = apply_adjustments(samples, options.adjust)
     codes = style_codes(samples, options)
-    colors = None
-    if options.color != "none":
-        colors = cell_colors(image, (rows, cols)).tobytes()
-    return Frame(text=codes_to_text(codes), duration_ms=duration_ms, colors=colors)
+    return Frame(text=codes_to_text(codes), duration_ms=duration_ms)
 
 
 def draft_size(
@@ -126,7 +257,7 @@ def draft_size(
 ) -> tuple[int, int]:
     """The smallest decode size (width, height) that still gives every sample two pixels."""
     rows, cols = plan_grid(size, options, limits)
-    sub_rows, sub_cols = options.sub_cells
+    sub_rows, sub_cols = options.fit_cells if options.color != "none" else options.sub_cells
     return cols * sub_cols * 2, rows * sub_rows * 2
 
 
@@ -137,8 +268,9 @@ def convert(
     height: int | None = None,
     style: str = "dense",
     color: str = "none",
+    color_layers: str = "fgbg",
     ramp: str | None = None,
-    dither: str = "none",
+    dither: str = "auto",
     adjust: Adjustments | None = None,
     cell_aspect: float = 0.5,
     background: tuple[int, int, int] = (0, 0, 0),
@@ -147,9 +279,12 @@ def convert(
     """Convert an image (a path, encoded bytes or a Pillow image) to one frame.
 
     ``width`` and ``height`` are in cells; give either, both, or neither (80 columns).
-    The frame's ``text`` is the art; its ``colors`` hold per-cell RGB unless ``color``
-    is ``"none"``. Bad input raises ``InvalidInput``, ``TooLarge`` or
-    ``UnsupportedMedia`` with a stable code.
+    The frame's ``text`` is the art; unless ``color`` is ``"none"`` its ``colors`` hold
+    per-cell foreground RGB and, with ``color_layers="fgbg"`` (the default), its
+    ``backgrounds`` per-cell background RGB. ``dither="auto"`` diffuses the tone error
+    (Floyd-Steinberg, in linear light) for the tone, edges, blocks and braille styles.
+    Bad input raises ``InvalidInput``, ``TooLarge`` or ``UnsupportedMedia`` with a
+    stable code.
     """
     options = ConvertOptions(
         width=width,
@@ -157,6 +292,7 @@ def convert(
         style=style,
         ramp=ramp,
         color=color,
+        color_layers=color_layers,
         dither=dither,
         adjust=adjust or Adjustments(),
         cell_aspect=cell_aspect,

@@ -1,7 +1,8 @@
 """Artwork frames to pixels with the bundled monospace font: thumbnails and social cards.
 
 Light ink on a dark background, one character cell per font advance; per-cell colours
-are drawn as runs of equal colour along each line.
+are drawn as runs of equal colour along each line, over per-cell background colours
+when the frame has them.
 """
 
 from __future__ import annotations
@@ -56,11 +57,23 @@ def _runs(line: str, colors: bytes, offset: int) -> list[tuple[int, str, tuple[i
     return runs
 
 
+def _ground(frame: Frame, width: int, height: int, cell: tuple[int, int]) -> Image.Image:
+    """The page background, or each cell's background colour when the frame has them."""
+    size = (max(1, width * cell[0]), max(1, height * cell[1]))
+    if frame.backgrounds is None or len(frame.backgrounds) != width * height * 3:
+        return Image.new("RGB", size, BACKGROUND)
+    cells = Image.frombytes("RGB", (width, height), frame.backgrounds)
+    return cells.resize(size, Image.Resampling.NEAREST)
+
+
 def frame_image(frame: Frame, width: int, height: int, *, font_size: int = 16) -> Image.Image:
-    """One frame drawn at ``font_size`` px: an RGB image of (height*cell_h, width*cell_w)."""
+    """One frame drawn at ``font_size`` px: an RGB image of (height*cell_h, width*cell_w).
+
+    Cells with a background colour are filled with it; the ink is drawn over them.
+    """
     font = _font(font_size)
     cell_w, cell_h = _cell(font, font_size)
-    image = Image.new("RGB", (max(1, width * cell_w), max(1, height * cell_h)), BACKGROUND)
+    image = _ground(frame, width, height, (cell_w, cell_h))
     draw = ImageDraw.Draw(image)
     for row, line in enumerate(frame.lines[:height]):
         y = row * cell_h

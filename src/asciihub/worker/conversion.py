@@ -78,6 +78,8 @@ async def handle(services: Services, message: BatchMessage) -> None:
                 item: dict[str, Any] = {"text": frame.text, "duration_ms": frame.duration_ms}
                 if frame.colors is not None:
                     item["colors"] = base64.b64encode(frame.colors).decode("ascii")
+                if frame.backgrounds is not None:
+                    item["backgrounds"] = base64.b64encode(frame.backgrounds).decode("ascii")
                 raw.append(item)
             fps = 1000 / max(1, frames[0].duration_ms) if len(frames) > 1 else None
             payload: dict[str, Any] = {
