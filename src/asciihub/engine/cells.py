@@ -96,3 +96,9 @@ def to_srgb_bytes(colours: Plane) -> bytes:
     """Linear ``float32`` (rows, columns, 3) to sRGB ``uint8`` bytes, row-major."""
     encoded = linear_to_srgb(colours) * np.float32(255.0) + np.float32(0.5)
     return bytes(np.clip(encoded, 0, 255).astype(np.uint8).tobytes())
+
+
+def encoded_bytes(colours: Plane) -> bytes:
+    """sRGB-encoded ``float32`` (rows, columns, 3) in [0, 1] to ``uint8`` bytes, row-major."""
+    scaled = colours * np.float32(255.0) + np.float32(0.5)
+    return bytes(np.clip(scaled, 0, 255).astype(np.uint8).tobytes())

@@ -65,7 +65,11 @@ STYLES: dict[str, StyleInfo] = {
         2,
     ),
     "blocks": StyleInfo(
-        "blocks", QUADRANT_BLOCKS, "Unicode half and quadrant blocks, 2x2 per cell", 2, 2
+        "blocks",
+        QUADRANT_BLOCKS + "▁▂▃▅▆▇▎▊▔",
+        "Unicode quadrant blocks, 2x2 per cell (in colour also eighth and quarter blocks)",
+        2,
+        2,
     ),
     "braille": StyleInfo("braille", BRAILLE_ALPHABET, "braille dots, 2x4 per cell", 4, 2),
 }

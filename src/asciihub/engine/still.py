@@ -13,6 +13,7 @@ from asciihub.engine.cells import (
     COLOR_LAYERS,
     LUMA,
     code_features,
+    encoded_bytes,
     fit_fg,
     fit_fgbg,
     sample_rgb_linear,
@@ -31,7 +32,7 @@ from asciihub.engine.charsets import (
 from asciihub.engine.color import check_color_mode, codes_to_text
 from asciihub.engine.decode import EngineLimits, Source
 from asciihub.engine.document import Frame
-from asciihub.engine.resize import grid_size, sample_linear
+from asciihub.engine.resize import grid_size, linear_to_srgb, sample_linear
 from asciihub.engine.styles import (
     braille_codes,
     edge_codes,
@@ -40,10 +41,12 @@ from asciihub.engine.styles import (
     shape_codes,
 )
 from asciihub.engine.styles.blocks import (
+    BLOCK_GRID,
+    block_codes_by_colour,
+    block_ink,
     braille_from_lit,
     cell_stack,
     lit_by_colour,
-    quadrant_from_lit,
 )
 from asciihub.engine.styles.ramp import check_ramp
 from asciihub.engine.styles.shape import shape_codes_fgbg
@@ -97,9 +100,8 @@ class ConvertOptions:
 
     @property
     def fit_cells(self) -> tuple[int, int]:
-        """Colour samples per cell as (rows, columns): the style's, or 4 x 2 for tone styles."""
-        sub = self.sub_cells
-        return sub if sub != (1, 1) else (4, 2)
+        """Colour samples per cell as (rows, columns): 8 x 4 for blocks, else 4 x 2."""
+        return BLOCK_GRID if self.style == "blocks" else (4, 2)
 
     def dither_for(self, *, moving: bool) -> str:
         """The dithering to use: ``auto`` is Floyd-Steinberg for stills, none for video."""
@@ -148,8 +150,6 @@ def _fgbg_codes(
     luma: npt.NDArray[np.float32], rgb: npt.NDArray[np.float32], options: ConvertOptions
 ) -> npt.NDArray[np.uint32]:
     sub_rows, sub_cols = options.fit_cells
-    if options.style == "blocks":
-        return quadrant_from_lit(lit_by_colour(luma, rgb, sub_rows, sub_cols))
     if options.style == "braille":
         return braille_from_lit(lit_by_colour(luma, rgb, sub_rows, sub_cols))
     if options.style == "shape":
@@ -179,34 +179,35 @@ def color_cells(
     luma = np.asarray(rgb @ LUMA, dtype=np.float32)
     luma = apply_adjustments(luma, options.adjust)
     fit_rows, fit_cols = options.fit_cells
-    if options.color_layers == "fgbg":
-        codes = _fgbg_codes(luma, rgb, options)
-    elif options.style in ("blocks", "braille"):
-        lit = lit_by_colour(luma, rgb, fit_rows, fit_cols, black_ground=True)
-        codes = quadrant_from_lit(lit) if options.style == "blocks" else braille_from_lit(lit)
-    else:
-        codes = style_codes(_tone_samples(luma, options), options, moving=moving)
-    ink = _ink(codes, options)
-    colours = cell_stack(rgb, fit_rows, fit_cols)
     if options.color_layers == "fg":
-        return codes, to_srgb_bytes(fit_fg(ink, colours)), None
-    fg, bg = fit_fgbg(ink, colours)
+        if options.style == "blocks":
+            codes = block_codes_by_colour(rgb, black_ground=True)
+        elif options.style == "braille":
+            lit = lit_by_colour(luma, rgb, fit_rows, fit_cols, black_ground=True)
+            codes = braille_from_lit(lit)
+        else:
+            codes = style_codes(_tone_samples(luma, options), options, moving=moving)
+        colours = cell_stack(rgb, fit_rows, fit_cols)
+        return codes, to_srgb_bytes(fit_fg(_ink(codes, options), colours)), None
+    if options.style == "blocks":
+        # A block symbol shows each sub-cell wholly in one of the two colours, with no
+        # mixing of light inside it, so the split and the colours are chosen on
+        # sRGB-encoded values, closer to how an eye judges them.
+        encoded = linear_to_srgb(rgb)
+        codes = block_codes_by_colour(encoded)
+        fg, bg = fit_fgbg(_ink(codes, options), cell_stack(encoded, fit_rows, fit_cols))
+        return codes, encoded_bytes(fg), encoded_bytes(bg)
+    # Glyphs cover parts of their sub-cells, so ink and ground mix as light does: the
+    # colours are fitted in linear light.
+    codes = _fgbg_codes(luma, rgb, options)
+    fg, bg = fit_fgbg(_ink(codes, options), cell_stack(rgb, fit_rows, fit_cols))
     return codes, to_srgb_bytes(fg), to_srgb_bytes(bg)
-
-
-_QUADRANT_INK = np.array(
-    [[(mask >> bit) & 1 for bit in range(4)] for mask in range(16)], dtype=np.float32
-)
-_QUADRANT_POINTS = np.array([ord(c) for c in QUADRANT_BLOCKS], dtype=np.uint32)
-_QUADRANT_ORDER = np.argsort(_QUADRANT_POINTS)
 
 
 def _ink(codes: npt.NDArray[np.uint32], options: ConvertOptions) -> npt.NDArray[np.float32]:
     """Each cell glyph's ink at the fit grid: ``float32`` (rows, columns, n)."""
     if options.style == "blocks":
-        where = np.searchsorted(_QUADRANT_POINTS[_QUADRANT_ORDER], codes)
-        mask = _QUADRANT_ORDER[np.clip(where, 0, 15)]
-        return np.asarray(_QUADRANT_INK[mask], dtype=np.float32)
+        return block_ink(codes)
     fit_rows, fit_cols = options.fit_cells
     return code_features(codes, style_alphabet(options), fit_rows, fit_cols)
 

@@ -112,3 +112,70 @@ def quadrant_from_lit(lit: npt.NDArray[np.bool_]) -> Codes:
 def braille_from_lit(lit: npt.NDArray[np.bool_]) -> Codes:
     """``bool`` (rows, columns, 8) lit dots to braille code points."""
     return (_mask(lit, _BRAILLE_BITS) + np.uint32(BRAILLE_BASE)).astype(np.uint32)
+
+
+# Block symbols over an 8 x 4 grid of sub-cells (row-major): the 16 quadrant patterns,
+# the lower eighths, the left quarter and three-quarter blocks, the upper eighth.
+BLOCK_GRID = (8, 4)
+"""Sub-cells per cell (rows, columns) on which block symbols are matched in colour."""
+
+EXTRA_BLOCKS = "▁▂▃▅▆▇▎▊▔"
+"""Block symbols used in colour besides the quadrants."""
+
+
+def _block_masks() -> tuple[npt.NDArray[np.float32], Codes]:
+    rows, cols = BLOCK_GRID
+    grid_r, grid_c = np.mgrid[0:rows, 0:cols]
+    masks: list[npt.NDArray[np.bool_]] = []
+    codes: list[int] = []
+    for pattern in range(16):
+        quadrant = (grid_r >= rows // 2) * 2 + (grid_c >= cols // 2)  # TL, TR, BL, BR
+        masks.append(((pattern >> quadrant) & 1).astype(bool))
+        codes.append(ord(QUADRANT_BLOCKS[pattern]))
+    for eighths, char in zip((1, 2, 3, 5, 6, 7), "▁▂▃▅▆▇", strict=True):
+        masks.append(grid_r >= rows - eighths)
+        codes.append(ord(char))
+    for quarters, char in ((1, "▎"), (3, "▊")):
+        masks.append(grid_c < quarters)
+        codes.append(ord(char))
+    masks.append(grid_r < 1)
+    codes.append(ord("▔"))
+    flat = np.array([mask.ravel() for mask in masks], dtype=np.float32)
+    return flat, np.array(codes, dtype=np.uint32)
+
+
+BLOCK_MASKS, BLOCK_CODES = _block_masks()
+"""Ink of each block symbol on the ``BLOCK_GRID``, ``float32`` (25, 32), and its code point."""
+
+
+def block_ink(codes: Codes) -> Plane:
+    """Ink of each cell's block symbol on the ``BLOCK_GRID``: ``float32`` (rows, columns, 32)."""
+    order = np.argsort(BLOCK_CODES)
+    where = np.clip(np.searchsorted(BLOCK_CODES[order], codes), 0, len(order) - 1)
+    return np.asarray(BLOCK_MASKS[order[where]], dtype=np.float32)
+
+
+def block_codes_by_colour(rgb: Plane, *, black_ground: bool = False) -> Codes:
+    """Per cell, the block symbol whose two colour groups best reproduce the cell.
+
+    ``rgb`` is ``float32`` linear (rows * 8, columns * 4, 3). For every symbol the
+    cell's sub-cells split into ink and ground; the split with the largest between-group
+    energy (the least squared error to the two group means) wins. With ``black_ground``
+    the ground shows black, so only the ink group's mean counts. Returns ``uint32``
+    (rows, columns).
+    """
+    colours = cell_stack(rgb, *BLOCK_GRID)  # rows, cols, n, 3
+    n = float(colours.shape[-2])
+    # (rows, cols, 3, n) @ (n, masks): the summed colour under each symbol's ink
+    ink = np.matmul(colours.swapaxes(-1, -2), BLOCK_MASKS.T).swapaxes(-1, -2)
+    count = BLOCK_MASKS.sum(axis=1)
+    total = colours.sum(axis=-2)[..., None, :]
+    lit = (ink * ink).sum(-1) / np.maximum(count, 1.0)
+    if black_ground:
+        gain = lit
+    else:
+        ground = total - ink
+        gain = lit + (ground * ground).sum(-1) / np.maximum(n - count, 1.0)
+        gain[..., 0] += np.float32(1e-6)  # a blank cell unless a split is worth it
+    best = np.argmax(gain, axis=-1)
+    return np.asarray(BLOCK_CODES[best], dtype=np.uint32)
