@@ -72,7 +72,7 @@ def test_custom_ramp_uses_only_its_characters() -> None:
 
 def test_tone_is_monotonic_on_a_ramp() -> None:
     ramp = Image.fromarray(np.tile(np.arange(256, dtype=np.uint8), (8, 1)), mode="L")
-    line = convert(ramp, width=64, height=1, style="simple").text
+    line = convert(ramp, width=64, height=1, style="simple", dither="none").text
     order = " .:-=+*#%@"
     from asciihub.engine.glyphs import calibrated_ramp
 
@@ -81,6 +81,18 @@ def test_tone_is_monotonic_on_a_ramp() -> None:
     assert ranks == sorted(ranks)
     assert ranks[0] == 0
     assert ranks[-1] == len(calibrated) - 1
+
+
+def test_shadows_keep_texture_by_default() -> None:
+    # sRGB 40 is 2 % of white in linear light: below the first non-blank glyph, so
+    # plain rounding draws nothing; the default diffusion draws sparse glyphs that
+    # add up to the right light.
+    dark = Image.new("L", (200, 100), 40)
+    assert set(convert(dark, width=40, dither="none").text) <= {" ", "\n"}
+    text = convert(dark, width=40).text
+    cells = [c for c in text if c != "\n"]
+    drawn = sum(c != " " for c in cells) / len(cells)
+    assert 0.05 < drawn < 0.9
 
 
 def test_invert_swaps_dark_and_light() -> None:
