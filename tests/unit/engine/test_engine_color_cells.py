@@ -151,3 +151,30 @@ def test_explicit_colour_reaches_a_pipe(tmp_path: Path) -> None:
         [sys.executable, "-c", code, *args[:4]], capture_output=True, text=True, env=env, timeout=60
     )
     assert "\x1b" not in plain.stdout
+
+
+def test_raster_frames_fill_cell_backgrounds() -> None:
+    from asciihub.engine.document import Frame
+    from asciihub.render.raster import cell_size, frame_image
+
+    frame = Frame(text="  ", colors=bytes(6), backgrounds=bytes([255, 0, 0, 0, 0, 255]))
+    image = frame_image(frame, 2, 1, font_size=16)
+    cell_w, cell_h = cell_size(16)
+    assert image.getpixel((cell_w // 2, cell_h // 2)) == (255, 0, 0)
+    assert image.getpixel((cell_w + cell_w // 2, cell_h // 2)) == (0, 0, 255)
+
+
+def test_artwork_page_carries_colours_for_the_player() -> None:
+    from asciihub.web.pages import templates
+
+    red = base64.b64encode(bytes([255, 0, 0]) * 2).decode()
+    frame = {"text": "ab", "duration_ms": 100, "colors": red, "backgrounds": red}
+    art = {"id": "a1", "title": "t", "owner": "o", "width": 2, "height": 1}
+    page = templates.get_template("artwork.html").render(
+        art={**art, "frame_count": 1, "frames": [frame], "tags": []}, player_json="{}"
+    )
+    assert 'id="colors"' in page and red in page and "/static/player.js" in page
+    plain = templates.get_template("artwork.html").render(
+        art={**art, "frame_count": 1, "frames": [{"text": "ab"}], "tags": []}, player_json="{}"
+    )
+    assert 'id="colors"' not in plain
