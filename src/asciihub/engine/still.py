@@ -164,7 +164,8 @@ def _tone_samples(
     (fit_rows, fit_cols), (sub_rows, sub_cols) = options.fit_cells, options.sub_cells
     if (fit_rows, fit_cols) == (sub_rows, sub_cols):
         return luma
-    cells = cell_stack(luma, fit_rows, fit_cols)
+    step_rows, step_cols = fit_rows // sub_rows, fit_cols // sub_cols
+    cells = cell_stack(luma, step_rows, step_cols)
     return np.asarray(cells.mean(axis=-1), dtype=np.float32)
 
 
