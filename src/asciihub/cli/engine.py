@@ -116,7 +116,7 @@ def convert(
         str, typer.Option(help="fgbg (ink and background per cell) or fg (ink only).")
     ] = "fgbg",
     dither: Annotated[
-        str, typer.Option(help="auto (diffusion for stills), none, floyd-steinberg, ordered.")
+        str, typer.Option(help="auto (the default), none, floyd-steinberg, ordered.")
     ] = "auto",
     gamma: Annotated[float, typer.Option(help="Gamma (above 1 brightens).")] = 1.0,
     contrast: Annotated[float, typer.Option(help="Contrast factor.")] = 1.0,

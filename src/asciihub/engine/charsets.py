@@ -79,5 +79,5 @@ COLOR_MODES = ("none", "ansi16", "ansi256", "truecolor")
 """Colour modes for terminal output."""
 
 DITHER_MODES = ("auto", "none", "floyd-steinberg", "ordered")
-"""Dithering modes for the tone, edges, blocks and braille styles (``auto``: diffusion for
-stills, none for video)."""
+"""Dithering modes for the tone, edges, blocks, braille and shape styles (``auto``:
+ordered, and error diffusion for ``shape`` stills)."""

@@ -104,10 +104,17 @@ class ConvertOptions:
         return BLOCK_GRID if self.style == "blocks" else (4, 2)
 
     def dither_for(self, *, moving: bool) -> str:
-        """The dithering to use: ``auto`` is Floyd-Steinberg for stills, none for video."""
+        """The dithering to use for this style.
+
+        ``auto`` is ordered dithering for the tone, edges, blocks and braille styles (one
+        vectorised step, stable from frame to frame) and, for ``shape``, Floyd-Steinberg
+        on whole cells for stills and none for video.
+        """
         if self.dither != "auto":
             return self.dither
-        return "none" if moving else "floyd-steinberg"
+        if self.style == "shape":
+            return "none" if moving else "floyd-steinberg"
+        return "ordered"
 
 
 def _ramp_for(options: ConvertOptions) -> str:
@@ -283,8 +290,8 @@ def convert(
     ``width`` and ``height`` are in cells; give either, both, or neither (80 columns).
     The frame's ``text`` is the art; unless ``color`` is ``"none"`` its ``colors`` hold
     per-cell foreground RGB and, with ``color_layers="fgbg"`` (the default), its
-    ``backgrounds`` per-cell background RGB. ``dither="auto"`` diffuses the tone error
-    (Floyd-Steinberg, in linear light) for the tone, edges, blocks and braille styles.
+    ``backgrounds`` per-cell background RGB. ``dither="auto"`` spreads the rounding of
+    tones in linear light (ordered dithering; for ``shape`` error diffusion).
     Bad input raises ``InvalidInput``, ``TooLarge`` or ``UnsupportedMedia`` with a
     stable code.
     """
