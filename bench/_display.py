@@ -62,7 +62,13 @@ class Renderer:
         self.white = float(max(self.tile(c).mean() for c in PRINTABLE))
 
     def tile(self, char: str) -> np.ndarray:
-        """The coverage tile of one character, float64 (CELL_H, CELL_W)."""
+        """The coverage tile of one character, float64 (CELL_H, CELL_W).
+
+        Braille is drawn from its dot bits (2 x 2 pixel dots centred in 2 x 4 sub-cells),
+        as the bundled font has no braille.
+        """
+        if char not in self.tiles and 0x2800 <= ord(char) <= 0x28FF:
+            self.tiles[char] = _braille_tile(ord(char) - 0x2800)
         if char not in self.tiles:
             big = Image.new("L", (CELL_W * 4, CELL_H * 4))
             ascent, descent = self.font.getmetrics()
@@ -101,6 +107,19 @@ class Renderer:
         bg_lin = srgb_to_linear(bg / 255.0).repeat(CELL_H, 0).repeat(CELL_W, 1)
         image: np.ndarray = bg_lin + cover * (fg_lin - bg_lin)
         return image
+
+
+_BRAILLE_DOTS = ((0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1), (3, 0), (3, 1))
+
+
+def _braille_tile(mask: int) -> np.ndarray:
+    tile = np.zeros((CELL_H, CELL_W))
+    sub_h, sub_w = CELL_H // 4, CELL_W // 2
+    for bit, (row, col) in enumerate(_BRAILLE_DOTS):
+        if mask >> bit & 1:
+            top, left = row * sub_h + sub_h // 2 - 1, col * sub_w + sub_w // 2 - 1
+            tile[top : top + 2, left : left + 2] = 1.0
+    return tile
 
 
 def _apply_sgr(params: list[int], state: list[tuple[int, int, int] | None]) -> None:

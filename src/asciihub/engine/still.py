@@ -45,6 +45,7 @@ from asciihub.engine.styles.blocks import (
     block_codes_by_colour,
     block_ink,
     braille_from_lit,
+    braille_ink,
     cell_stack,
     lit_by_colour,
 )
@@ -216,6 +217,8 @@ def _ink(codes: npt.NDArray[np.uint32], options: ConvertOptions) -> npt.NDArray[
     """Each cell glyph's ink at the fit grid: ``float32`` (rows, columns, n)."""
     if options.style == "blocks":
         return block_ink(codes)
+    if options.style == "braille":
+        return braille_ink(codes)
     fit_rows, fit_cols = options.fit_cells
     return code_features(codes, style_alphabet(options), fit_rows, fit_cols)
 

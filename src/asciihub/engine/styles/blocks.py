@@ -179,3 +179,17 @@ def block_codes_by_colour(rgb: Plane, *, black_ground: bool = False) -> Codes:
         gain[..., 0] += np.float32(1e-6)  # a blank cell unless a split is worth it
     best = np.argmax(gain, axis=-1)
     return np.asarray(BLOCK_CODES[best], dtype=np.uint32)
+
+
+BRAILLE_DOT_INK = 0.25
+"""Ink of one braille dot over its sub-cell (a dot a quarter of a 2x4 sub-cell in area)."""
+
+
+def braille_ink(codes: Codes) -> Plane:
+    """Ink of each cell's braille pattern at 4 x 2 sub-cells: ``float32`` (rows, columns, 8).
+
+    Computed from the dot bits rather than a font, as fonts differ in braille coverage
+    (the bundled font has none).
+    """
+    masks = (codes.astype(np.uint32) - np.uint32(BRAILLE_BASE))[..., None] & _BRAILLE_BITS
+    return np.asarray((masks > 0) * np.float32(BRAILLE_DOT_INK), dtype=np.float32)
