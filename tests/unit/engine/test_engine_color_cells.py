@@ -178,3 +178,15 @@ def test_artwork_page_carries_colours_for_the_player() -> None:
         art={**art, "frame_count": 1, "frames": [{"text": "ab"}], "tags": []}, player_json="{}"
     )
     assert 'id="colors"' not in plain
+
+
+def test_raster_draws_braille_as_dots() -> None:
+    from asciihub.engine.document import Frame
+    from asciihub.render.raster import frame_image
+
+    full = np.asarray(frame_image(Frame(text="\u28ff"), 1, 1, font_size=16), dtype=np.int32)
+    empty = np.asarray(frame_image(Frame(text="\u2800"), 1, 1, font_size=16), dtype=np.int32)
+    one = np.asarray(frame_image(Frame(text="\u2801"), 1, 1, font_size=16), dtype=np.int32)
+    lit = lambda image: int((image.sum(axis=-1) > 300).sum())  # noqa: E731
+    assert lit(empty) == 0
+    assert 0 < lit(one) * 8 == lit(full)
