@@ -118,6 +118,9 @@ def convert(
     dither: Annotated[
         str, typer.Option(help="auto (the default), none, floyd-steinberg, ordered.")
     ] = "auto",
+    tone: Annotated[
+        str, typer.Option(help="perceptual (the default: encoded, stretched) or linear.")
+    ] = "perceptual",
     gamma: Annotated[float, typer.Option(help="Gamma (above 1 brightens).")] = 1.0,
     contrast: Annotated[float, typer.Option(help="Contrast factor.")] = 1.0,
     auto_levels: Annotated[bool, typer.Option("--auto-levels", help="Stretch levels.")] = False,
@@ -161,6 +164,7 @@ def convert(
         color=kept,
         color_layers=layers,
         dither=dither,
+        tone=tone,
         adjust=adjust,
         cell_aspect=settings.engine_cell_aspect,
         frame_step=frame_step,

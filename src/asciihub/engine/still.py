@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from asciihub.engine.adjust import Adjustments, apply_adjustments
+from asciihub.engine.adjust import Adjustments, apply_adjustments, perceptual_tone
 from asciihub.engine.cells import (
     COLOR_LAYERS,
     LUMA,
@@ -26,8 +26,10 @@ from asciihub.engine.charsets import (
     EDGE_GLYPHS,
     PRINTABLE_ASCII,
     QUADRANT_BLOCKS,
+    SHAPE_ALPHABET,
     SIMPLE_RAMP,
     STYLES,
+    TONE_MODES,
 )
 from asciihub.engine.color import check_color_mode, codes_to_text
 from asciihub.engine.decode import EngineLimits, Source
@@ -68,6 +70,7 @@ class ConvertOptions:
     color: str = "none"
     color_layers: str = "fgbg"
     dither: str = "auto"
+    tone: str = "perceptual"
     adjust: Adjustments = field(default_factory=Adjustments)
     cell_aspect: float = 0.5
     background: tuple[int, int, int] = (0, 0, 0)
@@ -84,6 +87,9 @@ class ConvertOptions:
             check_ramp(self.ramp)
         if self.dither not in DITHER_MODES:
             message = f"unknown dithering {self.dither!r}; choose {', '.join(DITHER_MODES)}"
+            raise InvalidInput(message, code="invalid_option")
+        if self.tone not in TONE_MODES:
+            message = f"unknown tone curve {self.tone!r}; choose {', '.join(TONE_MODES)}"
             raise InvalidInput(message, code="invalid_option")
         check_color_mode(self.color)
         if self.color_layers not in COLOR_LAYERS:
@@ -107,15 +113,20 @@ class ConvertOptions:
     def dither_for(self, *, moving: bool) -> str:
         """The dithering to use for this style.
 
-        ``auto`` is ordered dithering for the tone, edges, blocks and braille styles (one
-        vectorised step, stable from frame to frame) and, for ``shape``, Floyd-Steinberg
-        on whole cells for stills and none for video.
+        ``auto`` is ordered dithering for ``blocks`` and ``braille`` (one vectorised
+        step, stable from frame to frame), whose sub-cells are fine enough to dither, and
+        none for the text styles: a character is too coarse a pixel, and dithering a
+        ramp turns smooth areas into glyph static.
         """
+        del moving  # the same for stills and video
         if self.dither != "auto":
             return self.dither
-        if self.style == "shape":
-            return "none" if moving else "floyd-steinberg"
-        return "ordered"
+        return "ordered" if self.style in ("blocks", "braille") else "none"
+
+    @property
+    def perceptual(self) -> bool:
+        """Whether the style's light goes through :func:`perceptual_tone` first."""
+        return self.tone == "perceptual" and self.style not in ("blocks", "braille")
 
 
 def _ramp_for(options: ConvertOptions) -> str:
@@ -143,10 +154,13 @@ def style_codes(
     """Apply ``options.style`` to ``float32`` samples (rows * sub_rows, columns * sub_cols)."""
     style = options.style
     dither = options.dither_for(moving=moving)
-    if style == "shape":
-        return shape_codes(samples, dither=dither)
     if style == "edges":
-        return edge_codes(samples, dither=dither)
+        light = perceptual_tone(samples) if options.perceptual else None
+        return edge_codes(samples, dither=dither, fill_light=light)
+    if options.perceptual:
+        samples = perceptual_tone(samples)
+    if style == "shape":
+        return shape_codes(samples, dither=dither, alphabet=SHAPE_ALPHABET)
     if style == "blocks":
         return quadrant_codes(samples, dither=dither)
     if style == "braille":
@@ -283,6 +297,7 @@ def convert(
     color_layers: str = "fgbg",
     ramp: str | None = None,
     dither: str = "auto",
+    tone: str = "perceptual",
     adjust: Adjustments | None = None,
     cell_aspect: float = 0.5,
     background: tuple[int, int, int] = (0, 0, 0),
@@ -293,8 +308,9 @@ def convert(
     ``width`` and ``height`` are in cells; give either, both, or neither (80 columns).
     The frame's ``text`` is the art; unless ``color`` is ``"none"`` its ``colors`` hold
     per-cell foreground RGB and, with ``color_layers="fgbg"`` (the default), its
-    ``backgrounds`` per-cell background RGB. ``dither="auto"`` spreads the rounding of
-    tones in linear light (ordered dithering; for ``shape`` error diffusion).
+    ``backgrounds`` per-cell background RGB. ``tone="perceptual"`` maps the text
+    styles' light through the sRGB encoding with a percentile stretch (``"linear"``
+    keeps linear light); ``dither="auto"`` dithers only ``blocks`` and ``braille``.
     Bad input raises ``InvalidInput``, ``TooLarge`` or ``UnsupportedMedia`` with a
     stable code.
     """
@@ -306,6 +322,7 @@ def convert(
         color=color,
         color_layers=color_layers,
         dither=dither,
+        tone=tone,
         adjust=adjust or Adjustments(),
         cell_aspect=cell_aspect,
         background=background,

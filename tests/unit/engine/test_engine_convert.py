@@ -83,16 +83,61 @@ def test_tone_is_monotonic_on_a_ramp() -> None:
     assert ranks[-1] == len(calibrated) - 1
 
 
-def test_shadows_keep_texture_by_default() -> None:
-    # sRGB 40 is 2 % of white in linear light: below the first non-blank glyph, so
-    # plain rounding draws nothing; the default diffusion draws sparse glyphs that
-    # add up to the right light.
+def _ink_ranks(text: str, ramp: str) -> list[list[int]]:
+    from asciihub.engine.glyphs import calibrated_ramp
+
+    calibrated, _ = calibrated_ramp(ramp)
+    return [[calibrated.index(char) for char in line] for line in text.split("\n")]
+
+
+@pytest.mark.parametrize("style", ["dense", "simple", "shape"])
+def test_a_smooth_gradient_stays_smooth_by_default(style: str) -> None:
+    # A character is too coarse a pixel to dither: with the defaults a gradient must
+    # climb the ramp without alternating glyphs (the static of ordered dithering).
+    from asciihub.engine.charsets import SHAPE_ALPHABET
+
+    gradient = np.tile(np.linspace(0, 255, 640).astype(np.uint8), (160, 1))
+    text = convert(Image.fromarray(gradient, mode="L"), width=80, style=style).text
+    ramp = {"dense": STYLES["dense"].alphabet, "simple": STYLES["simple"].alphabet}
+    for row in _ink_ranks(text, ramp.get(style, SHAPE_ALPHABET)):
+        assert row == sorted(row)
+        assert row[0] == 0
+        assert len(set(row)) >= 8
+
+
+def test_a_flat_tone_is_one_glyph_and_shadows_are_drawn() -> None:
+    # sRGB 40 is 2 % of white in linear light, below the first non-blank glyph; the
+    # perceptual tone curve draws it as a sparse glyph, the same in every cell.
     dark = Image.new("L", (200, 100), 40)
-    assert set(convert(dark, width=40, dither="none").text) <= {" ", "\n"}
-    text = convert(dark, width=40).text
-    cells = [c for c in text if c != "\n"]
-    drawn = sum(c != " " for c in cells) / len(cells)
-    assert 0.05 < drawn < 0.9
+    assert set(convert(dark, width=40, tone="linear", dither="none").text) <= {" ", "\n"}
+    for style in ("dense", "shape"):
+        cells = set(convert(dark, width=40, style=style).text) - {"\n"}
+        assert len(cells) == 1
+        assert cells != {" "}
+
+
+PHOTOS = Path(__file__).parents[3] / "bench" / "photos"
+
+
+@pytest.mark.parametrize("style", ["dense", "shape"])
+def test_a_photo_gets_about_as_much_ink_as_jp2a(style: str) -> None:
+    # jp2a puts a mean ink coverage of 0.116 on chelsea.jpg at 80 columns (measured
+    # with the bundled font); linear tone mapping put 0.055, a dim page with no cat.
+    from asciihub.engine.glyphs import ink_coverage
+
+    text = convert(PHOTOS / "chelsea.jpg", width=80, style=style).text
+    cells = [char for char in text if char != "\n"]
+    alphabet = "".join(sorted(set(cells)))
+    coverage = dict(zip(alphabet, ink_coverage(alphabet).tolist(), strict=True))
+    mean = sum(coverage[char] for char in cells) / len(cells)
+    assert 0.09 < mean < 0.18
+
+
+def test_dithering_stays_available_and_is_the_default_for_blocks() -> None:
+    mid = Image.new("L", (200, 100), 128)
+    assert len(set(convert(mid, width=40, dither="ordered").text) - {"\n"}) >= 2
+    assert len(set(convert(mid, width=40, style="blocks").text) - {"\n"}) >= 2
+    assert len(set(convert(mid, width=40, style="blocks", dither="none").text) - {"\n"}) == 1
 
 
 def test_invert_swaps_dark_and_light() -> None:

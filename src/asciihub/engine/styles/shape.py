@@ -22,10 +22,9 @@ from asciihub.engine.glyphs import glyph_features
 Codes = npt.NDArray[np.uint32]
 Plane = npt.NDArray[np.float32]
 
-SHAPE_SCALE = 0.34
-"""Light of a white cell in glyph ink units, a little above the densest glyph's mean
-(about 0.28): tones are matched nearly as displayed, and the brightest cells may choose
-heavy glyphs whose strokes follow the edges."""
+SHAPE_SCALE = 0.27
+"""Light of a white cell in glyph ink units, the densest glyph's mean (``M``, 0.27):
+the light a cell asks for (perceptual by default) is matched as ink coverage."""
 
 TONE_WEIGHT = 2.5
 """Weight of the cell-mean error against the per-sample error."""
