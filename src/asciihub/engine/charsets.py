@@ -90,9 +90,9 @@ COLOR_MODES = ("none", "ansi16", "ansi256", "truecolor")
 
 DITHER_MODES = ("auto", "none", "floyd-steinberg", "ordered")
 """Dithering modes for the tone, edges, blocks, braille and shape styles (``auto``:
-ordered for blocks and braille, none for the text styles)."""
+ordered for braille, none for the others)."""
 
 TONE_MODES = ("perceptual", "linear")
-"""Tone curves from a cell's light to glyph ink: ``perceptual`` (the default: the
+"""Tone curves from a cell's light to the light shown in mono: ``perceptual`` (the default: the
 sRGB-encoded value, stretched between its 1st and 99th percentile) or ``linear``
 (linear light, no stretch)."""

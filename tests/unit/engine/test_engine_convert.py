@@ -133,11 +133,17 @@ def test_a_photo_gets_about_as_much_ink_as_jp2a(style: str) -> None:
     assert 0.09 < mean < 0.18
 
 
-def test_dithering_stays_available_and_is_the_default_for_blocks() -> None:
-    mid = Image.new("L", (200, 100), 128)
-    assert len(set(convert(mid, width=40, dither="ordered").text) - {"\n"}) >= 2
-    assert len(set(convert(mid, width=40, style="blocks").text) - {"\n"}) >= 2
-    assert len(set(convert(mid, width=40, style="blocks", dither="none").text) - {"\n"}) == 1
+def test_dithering_stays_available_and_is_the_default_for_braille_only() -> None:
+    mid = Image.new("L", (200, 100), 100)
+    glyphs = {
+        (style, dither): set(convert(mid, width=40, style=style, dither=dither).text) - {"\n"}
+        for style in ("dense", "blocks", "braille")
+        for dither in ("auto", "ordered")
+    }
+    assert all(len(glyphs[style, "ordered"]) >= 2 for style in ("dense", "blocks", "braille"))
+    assert len(glyphs["dense", "auto"]) == 1
+    assert len(glyphs["blocks", "auto"]) == 1
+    assert len(glyphs["braille", "auto"]) >= 2
 
 
 def test_invert_swaps_dark_and_light() -> None:
@@ -178,7 +184,7 @@ def test_exif_orientation_is_applied() -> None:
 @pytest.mark.parametrize("dither", ["none", "floyd-steinberg", "ordered"])
 def test_dithering_keeps_mean_tone(dither: str) -> None:
     grey = Image.new("L", (200, 200), 128)
-    text = convert(grey, width=60, height=30, style="braille", dither=dither).text
+    text = convert(grey, width=60, height=30, style="braille", dither=dither, tone="linear").text
     dots = sum(bin(ord(c) - 0x2800).count("1") for c in text if c != "\n")
     share = dots / (60 * 30 * 8)
     expected = ((128 / 255 + 0.055) / 1.055) ** 2.4  # linear light of sRGB 128
