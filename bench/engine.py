@@ -1,23 +1,21 @@
 """Bench case ``engine``: ASCII conversion speed and quality against jp2a and chafa.
 
-``python -m bench engine [--quick] [--sheet FILE] [--repeat N]``
+``python -m bench engine [--quick] [--quality-only] [--no-color] [--no-sheets] [--repeat=N]``
 
 Speed: in-process conversion time per photo at 80, 160 and 320 columns, next to the
 whole-process time of ``jp2a`` and ``chafa`` on the same files in the same run; a
-12-megapixel JPEG at 160 columns; video frames per second at 160 columns on one core.
+12-megapixel JPEG at 160 columns; ``asciihub convert`` as a whole process; video frames
+per second at 160 columns on one core.
 
-Quality: each text output is rendered back to pixels with a monospace font (light ink
-on dark, cells of 1:2). Render and source are blurred in linear light with a Gaussian
-of one cell width (then half a cell), the render's gain and offset are fitted to the
-source by least squares, and SSIM and PSNR are computed. A side-by-side sheet of the
-renders is saved for people to look at.
+Quality (see ``bench/_engine_quality.py``): mono scores fitted and as displayed, colour
+scores as a terminal shows the cells, and sheets of every style and peer drawn as the
+artwork page shows them, saved under ``bench/out/``.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -27,16 +25,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 PHOTOS = Path(__file__).parent / "photos"
-FONT = Path(__file__).parents[1] / "src/asciihub/engine/fonts/DejaVuSansMono.ttf"
-CELL_W, CELL_H = 8, 16
 WIDTHS = (80, 160, 320)
 QUALITY_WIDTH = 160
-OUR_STYLES = ("dense", "simple", "shape", "edges")
-_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+COLOR_WIDTH = 80
+OUT = Path(__file__).parent / "out"
 
 
 # --- peers -----------------------------------------------------------------------
@@ -72,13 +67,6 @@ def peer_commands(peers: dict[str, str | None], path: Path, width: int) -> dict[
     return commands
 
 
-def run_peer(command: list[str]) -> str:
-    """Run a peer and return its text output, escape sequences removed."""
-    done = subprocess.run(command, capture_output=True, check=True)
-    text = _ESCAPES.sub("", done.stdout.decode("utf-8", "replace"))
-    return "\n".join(line.rstrip("\r") for line in text.strip("\n").split("\n"))
-
-
 def timed(func: Callable[[], object], repeat: int) -> float:
     """Median wall time of ``func`` over ``repeat`` runs, in milliseconds."""
     times = []
@@ -89,84 +77,6 @@ def timed(func: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-# --- rendering and scores ----------------------------------------------------------
-
-
-class Renderer:
-    """Text to a linear-light image: each cell a CELL_W x CELL_H tile of ink coverage."""
-
-    def __init__(self) -> None:
-        self.font = ImageFont.truetype(str(FONT), size=round(CELL_W * 4 / 0.6021))
-        self.tiles: dict[str, np.ndarray] = {}
-
-    def tile(self, char: str) -> np.ndarray:
-        """The coverage tile of one character, float64 (CELL_H, CELL_W)."""
-        if char not in self.tiles:
-            big = Image.new("L", (CELL_W * 4, CELL_H * 4))
-            ascent, descent = self.font.getmetrics()
-            if char.strip():
-                ImageDraw.Draw(big).text(
-                    (0, (CELL_H * 4 - ascent - descent) / 2), char, fill=255, font=self.font
-                )
-            self.tiles[char] = np.asarray(big.reduce(4), dtype=np.float64) / 255.0
-        return self.tiles[char]
-
-    def render(self, text: str) -> np.ndarray:
-        """Render ``text`` to float64 (rows * CELL_H, columns * CELL_W) in [0, 1]."""
-        lines = text.split("\n")
-        cols = max(len(line) for line in lines)
-        chars = sorted({c for line in lines for c in line} | {" "})
-        lookup = {c: i for i, c in enumerate(chars)}
-        stack = np.stack([self.tile(c) for c in chars])
-        index = np.array([[lookup[c] for c in line.ljust(cols)] for line in lines])
-        tiles = stack[index]  # rows, cols, CELL_H, CELL_W
-        rows = len(lines)
-        image: np.ndarray = tiles.transpose(0, 2, 1, 3).reshape(rows * CELL_H, cols * CELL_W)
-        return image
-
-
-def source_linear(path: Path, shape: tuple[int, int]) -> np.ndarray:
-    """The photo's luma in linear light, box-resampled to ``shape`` (rows, columns)."""
-    gray = np.asarray(Image.open(path).convert("L"), dtype=np.float64) / 255.0
-    linear = np.where(gray <= 0.04045, gray / 12.92, ((gray + 0.055) / 1.055) ** 2.4)
-    plane = Image.fromarray(linear.astype(np.float32), mode="F")
-    resized = plane.resize((shape[1], shape[0]), Image.Resampling.BOX)
-    return np.asarray(resized, dtype=np.float64)
-
-
-def gaussian(image: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur (reflect padding) through the FFT, float64 (rows, columns)."""
-    pad = int(3 * sigma) + 1
-    padded = np.pad(image, pad, mode="reflect")
-    fy = np.fft.fftfreq(padded.shape[0])[:, None]
-    fx = np.fft.rfftfreq(padded.shape[1])[None, :]
-    transfer = np.exp(-2 * np.pi**2 * sigma**2 * (fx**2 + fy**2))
-    out = np.fft.irfft2(np.fft.rfft2(padded) * transfer, s=padded.shape)
-    return out[pad:-pad, pad:-pad]
-
-
-def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean SSIM (Gaussian window, sigma 1.5, data range 1)."""
-    c1, c2 = 0.01**2, 0.03**2
-    mu_a, mu_b = gaussian(a, 1.5), gaussian(b, 1.5)
-    var_a = gaussian(a * a, 1.5) - mu_a**2
-    var_b = gaussian(b * b, 1.5) - mu_b**2
-    cov = gaussian(a * b, 1.5) - mu_a * mu_b
-    num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
-    den = (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
-    return float((num / den).mean())
-
-
-def scores(render: np.ndarray, source: np.ndarray, sigma: float) -> tuple[float, float]:
-    """(SSIM, PSNR dB) of the blurred render, contrast-fitted, against the blurred source."""
-    r, s = gaussian(render, sigma), gaussian(source, sigma)
-    design = np.stack([r.ravel(), np.ones(r.size)], axis=1)
-    (gain, offset), *_ = np.linalg.lstsq(design, s.ravel(), rcond=None)
-    fitted = np.clip(gain * r + offset, 0.0, 1.0)
-    mse = float(np.mean((fitted - s) ** 2))
-    return ssim(fitted, s), 10 * np.log10(1.0 / max(mse, 1e-12))
-
-
 # --- the sections ------------------------------------------------------------------
 
 
@@ -175,18 +85,25 @@ def speed_table(photos: list[Path], peers: dict[str, str | None], repeat: int) -
     from asciihub.engine import convert
 
     rows: dict[str, list[float]] = {}
+    cases = [(style, "none") for style in ("dense", "shape", "blocks", "braille")]
+    cases += [("blocks", "truecolor"), ("shape", "truecolor")]
     for width in WIDTHS:
-        for style in ("dense", "shape", "blocks", "braille"):
+        for style, color in cases:
+            run = functools.partial(convert, width=width, style=style, color=color)
             for path in photos:
-                convert(path, width=width, style=style)  # warm caches
-            ms = statistics.mean(
-                timed(functools.partial(convert, path, width=width, style=style), repeat)
-                for path in photos
-            )
-            rows.setdefault(f"asciihub {style} (in-process)", []).append(ms)
+                run(path)  # warm caches
+            ms = statistics.mean(timed(functools.partial(run, path), repeat) for path in photos)
+            label = style if color == "none" else f"{style} {color}"
+            rows.setdefault(f"asciihub {label} (in-process)", []).append(ms)
         per_peer: dict[str, list[float]] = {}
         for path in photos:
-            for name, command in peer_commands(peers, path, width).items():
+            commands = peer_commands(peers, path, width)
+            if peers["chafa"]:
+                commands["chafa full colour"] = [
+                    peers["chafa"], "--format", "symbols", "--colors", "full",
+                    "--size", f"{width}x1000", "--animate", "off", "--polite", "on", str(path),
+                ]  # fmt: skip
+            for name, command in commands.items():
                 per_peer.setdefault(name, []).append(
                     timed(functools.partial(subprocess.run, command, capture_output=True), repeat)
                 )
@@ -264,80 +181,38 @@ def video_table(photos: list[Path]) -> None:
             os.sched_setaffinity(0, {min(affinity)})
         try:
             print("\nvideo 640x360, 240 frames, to 160 columns, one core (decoding included)")
-            for style in ("dense", "shape"):
+            print("target: at least 120 frames/s")
+            for style, color in (("dense", "none"), ("shape", "none"), ("blocks", "truecolor")):
                 start = time.perf_counter()
-                count = sum(1 for _ in convert_animation(clip, width=160, style=style))
+                frames = convert_animation(clip, width=160, style=style, color=color)
+                count = sum(1 for _ in frames)
                 fps = count / (time.perf_counter() - start)
-                print(f"{'asciihub ' + style:34}{fps:10.1f} frames/s ({count} frames)")
+                label = style if color == "none" else f"{style} {color}"
+                verdict = "met" if fps >= 120 else "MISSED"
+                print(f"{'asciihub ' + label:34}{fps:10.1f} frames/s ({count} frames)  {verdict}")
         finally:
             if affinity:
                 os.sched_setaffinity(0, affinity)
 
 
-def quality_table(photos: list[Path], peers: dict[str, str | None], sheet: Path) -> None:
-    """Print SSIM/PSNR per converter at 160 columns and save the side-by-side sheet."""
-    from asciihub.engine import convert
+def quality_tables(photos: list[Path], peers: dict[str, str | None], *, color: bool) -> None:
+    """Print the mono quality table (and the colour one when ``color``)."""
+    from bench._engine_quality import color_quality, mono_quality
 
-    renderer = Renderer()
-    results: dict[str, list[tuple[float, float, float]]] = {}
-    tiles: list[list[Image.Image]] = []
-    names: list[str] = []
-    for path in photos:
-        outputs = {
-            f"asciihub {style}": convert(path, width=QUALITY_WIDTH, style=style).text
-            for style in OUR_STYLES
-        }
-        for name, command in peer_commands(peers, path, QUALITY_WIDTH).items():
-            outputs[name] = run_peer(command)
-        row: list[Image.Image] = []
-        for name, text in outputs.items():
-            render = renderer.render(text)
-            source = source_linear(path, render.shape)
-            one = scores(render, source, CELL_W)
-            half = scores(render, source, CELL_W / 2)
-            results.setdefault(name, []).append((one[0], half[0], one[1]))
-            if not row:
-                row.append(_to_image(source))
-            row.append(_to_image(render))
-        tiles.append(row)
-        names = ["source", *outputs]
-    print(f"\nquality at {QUALITY_WIDTH} columns, mean over {len(photos)} photos (contrast-fitted)")
-    print(f"{'converter':24}{'SSIM 1 cell':>13}{'SSIM 1/2 cell':>15}{'PSNR 1 cell':>14}")
-    for name, values in sorted(results.items(), key=lambda item: -np.mean(item[1], axis=0)[0]):
-        one, half, psnr = np.mean(values, axis=0)
-        print(f"{name:24}{one:13.3f}{half:15.3f}{psnr:11.1f} dB")
-    _save_sheet(tiles, names, sheet)
-    print(f"\nside-by-side sheet: {sheet}")
-
-
-def _to_image(linear: np.ndarray) -> Image.Image:
-    srgb = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
-    return Image.fromarray(np.clip(srgb * 255, 0, 255).astype(np.uint8), mode="L")
-
-
-def _save_sheet(tiles: list[list[Image.Image]], names: list[str], path: Path) -> None:
-    width = 420
-    heights = [round(width * row[0].height / row[0].width) for row in tiles]
-    sheet = Image.new("L", (width * len(names), sum(heights) + 20), 40)
-    draw = ImageDraw.Draw(sheet)
-    for col, name in enumerate(names):
-        draw.text((col * width + 4, 4), name, fill=255)
-    top = 20
-    for row, height in zip(tiles, heights, strict=True):
-        for col, tile in enumerate(row):
-            sheet.paste(tile.resize((width, height), Image.Resampling.LANCZOS), (col * width, top))
-        top += height
-    sheet.save(path)
+    mono_quality(photos, peers, QUALITY_WIDTH)
+    if color:
+        color_quality(photos, peers, COLOR_WIDTH)
 
 
 def main(argv: list[str]) -> int:
-    """Run the engine bench; ``--quick`` uses two photos and fewer repeats."""
+    """Run the engine bench; ``--quick`` uses two photos and fewer repeats.
+
+    ``--quality-only`` skips the speed tables, ``--no-color`` the colour table and
+    ``--no-sheets`` the sheets saved under bench/out/.
+    """
     quick = "--quick" in argv
     repeat = 3 if quick else 7
-    sheet = Path(tempfile.gettempdir()) / "asciihub-bench-engine-sheet.png"
     for arg in argv:
-        if arg.startswith("--sheet="):
-            sheet = Path(arg.split("=", 1)[1])
         if arg.startswith("--repeat="):
             repeat = int(arg.split("=", 1)[1])
     photos = sorted(PHOTOS.glob("*.jpg"))[: 2 if quick else None]
@@ -350,5 +225,10 @@ def main(argv: list[str]) -> int:
         big_jpeg_table(photos, peers, repeat)
         startup_table(photos, peers, repeat)
         video_table(photos)
-    quality_table(photos, peers, sheet)
+    quality_tables(photos, peers, color="--no-color" not in argv)
+    if "--no-sheets" not in argv:
+        from bench._engine_quality import save_sheets
+
+        saved = save_sheets(PHOTOS, peers, OUT)
+        print(f"\nsheets ({len(saved)}): {OUT}/sheet-*.png")
     return 0

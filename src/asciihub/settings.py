@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -669,6 +668,8 @@ def _check(name: str, value: Any, meta: Mapping[str, Any]) -> None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only a process given a config file pays for the parser
+
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)

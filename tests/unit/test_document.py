@@ -87,7 +87,7 @@ def test_bad_durations_are_refused(duration: object) -> None:
 def test_round_trip_through_json() -> None:
     doc = build_document([{"text": "ab\ncd", "duration_ms": 40}, {"text": "x"}], fps=12)
     data = doc.to_json()
-    assert data["format"] == FORMAT_TAG and data["version"] == 1
+    assert data["format"] == FORMAT_TAG and data["version"] == 2
     assert parse_document(data) == doc
 
 

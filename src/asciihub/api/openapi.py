@@ -59,6 +59,10 @@ _SCHEMAS: dict[str, Any] = {
             },
             "duration_ms": {"type": "integer", "minimum": 1, "maximum": 600000},
             "colors": {"type": "string", "description": "base64 of rows*columns*3 RGB bytes."},
+            "backgrounds": {
+                "type": "string",
+                "description": "Per-cell background colours, encoded as colors (version 2).",
+            },
         },
     },
     "ArtworkCreate": {

@@ -38,7 +38,12 @@ JOB_SCHEMAS: dict[str, Any] = {
             },
             "width": {"type": "integer", "minimum": 1, "default": 80},
             "style": {"type": "string", "enum": _STYLES, "default": "dense"},
-            "color": {"type": "string", "enum": ["none", "ansi16", "ansi256", "truecolor"]},
+            "color": {
+                "type": "string",
+                "enum": ["none", "ansi16", "ansi256", "truecolor"],
+                "default": "truecolor",
+                "description": "Any but none stores an ink and a background colour per cell.",
+            },
             "title": {"type": "string", "maxLength": 200},
             "visibility": {"type": "string", "enum": ["private", "unlisted", "public"]},
         },

@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 
 OUTPUT_HELP = "Write to FILE.json (artwork document) or FILE.txt (text) instead of stdout."
 _COLOR_CHOICES = ("auto", "none", "ansi16", "ansi256", "truecolor")
+_LAYER_CHOICES = ("fgbg", "fg")
 
 
 def _terminal_color(color: str) -> str:
-    """Resolve ``auto``: colour in a terminal, plain text otherwise."""
+    """Resolve ``auto``: colour in a terminal, plain text otherwise; an explicit mode stays."""
     if color != "auto":
         return color
     if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
@@ -48,10 +49,14 @@ def _write(frames: Iterable[Frame], output: Path | None, color: str, settings: A
 
     if output is None:
         count = 0
+        # An explicit colour mode is honoured on a pipe or file too: click would strip
+        # the escapes when stdout is not a terminal unless told otherwise.
+        escapes = True if color != "none" else None
         for frame in frames:
             if count:
                 typer.echo("")
-            typer.echo(colorize_text(frame.text, frame.colors, color))
+            text = colorize_text(frame.text, frame.colors, color, backgrounds=frame.backgrounds)
+            typer.echo(text, color=escapes)
             count += 1
         return count
     items = list(frames)
@@ -64,7 +69,15 @@ def _write(frames: Iterable[Frame], output: Path | None, color: str, settings: A
         max_height=settings.max_height,
         max_chars=settings.max_document_chars,
     )
-    raw = [{"text": f.text, "duration_ms": f.duration_ms, "colors": f.colors} for f in items]
+    raw = [
+        {
+            "text": f.text,
+            "duration_ms": f.duration_ms,
+            "colors": f.colors,
+            "backgrounds": f.backgrounds,
+        }
+        for f in items
+    ]
     fps = 1000 / max(1, items[0].duration_ms) if items else settings.default_fps
     document = build_document(raw, fps=min(120.0, max(0.1, fps)), limits=limits)
     output.write_text(json.dumps(document.to_json()) + "\n", encoding="utf-8")
@@ -99,7 +112,15 @@ def convert(
     style: Annotated[str, typer.Option("--style", "-s", help="See `asciihub styles`.")] = "dense",
     ramp: Annotated[str | None, typer.Option(help="Custom ramp, least ink first.")] = None,
     color: Annotated[str, typer.Option(help=f"One of {', '.join(_COLOR_CHOICES)}.")] = "auto",
-    dither: Annotated[str, typer.Option(help="none, floyd-steinberg or ordered.")] = "none",
+    layers: Annotated[
+        str, typer.Option(help="fgbg (ink and background per cell) or fg (ink only).")
+    ] = "fgbg",
+    dither: Annotated[
+        str, typer.Option(help="auto (the default), none, floyd-steinberg, ordered.")
+    ] = "auto",
+    tone: Annotated[
+        str, typer.Option(help="perceptual (the default: encoded, stretched) or linear.")
+    ] = "perceptual",
     gamma: Annotated[float, typer.Option(help="Gamma (above 1 brightens).")] = 1.0,
     contrast: Annotated[float, typer.Option(help="Contrast factor.")] = 1.0,
     auto_levels: Annotated[bool, typer.Option("--auto-levels", help="Stretch levels.")] = False,
@@ -117,6 +138,9 @@ def convert(
 
     if color not in _COLOR_CHOICES:
         message = f"unknown colour mode {color!r}; choose {', '.join(_COLOR_CHOICES)}"
+        raise InvalidInput(message, code="invalid_option")
+    if layers not in _LAYER_CHOICES:
+        message = f"unknown colour layers {layers!r}; choose {', '.join(_LAYER_CHOICES)}"
         raise InvalidInput(message, code="invalid_option")
     _check_output(output)
     settings = state(ctx).settings()
@@ -138,7 +162,9 @@ def convert(
         style="custom" if ramp and style == "dense" else style,
         ramp=ramp,
         color=kept,
+        color_layers=layers,
         dither=dither,
+        tone=tone,
         adjust=adjust,
         cell_aspect=settings.engine_cell_aspect,
         frame_step=frame_step,

@@ -84,3 +84,21 @@ def apply_adjustments(plane: Plane, options: Adjustments) -> Plane:
     if options.invert:
         out = (1.0 - out).astype(np.float32)
     return out
+
+
+def perceptual_tone(plane: Plane, *, low_pct: float = 1.0, high_pct: float = 99.0) -> Plane:
+    """Linear light to the light a text style should show: ``float32`` in [0, 1].
+
+    The light is sRGB-encoded (close to perceived lightness) and stretched so that its
+    ``low_pct`` and ``high_pct`` percentiles become 0 and 1. Glyphs cover at most about
+    a quarter of a cell, so shown linearly a photo's mid-tones land on sparse
+    punctuation; mapped perceptually they land mid-ramp, and a person reads the tone.
+    A flat plane is only encoded.
+    """
+    from asciihub.engine.resize import linear_to_srgb
+
+    encoded = linear_to_srgb(plane)
+    low, high = np.percentile(encoded, (low_pct, high_pct))
+    if high - low < 0.02:
+        return encoded
+    return np.asarray(np.clip((encoded - low) / (high - low), 0.0, 1.0), dtype=np.float32)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
-import numpy as np
 from PIL import Image
 
 from asciihub.engine.adjust import Adjustments, apply_adjustments
@@ -17,7 +16,13 @@ from asciihub.engine.color import codes_to_text
 from asciihub.engine.decode import EngineLimits, Source, iter_image_frames, open_image
 from asciihub.engine.document import Frame
 from asciihub.engine.resize import SRGB_TO_LINEAR
-from asciihub.engine.still import ConvertOptions, convert_image, plan_grid, style_codes
+from asciihub.engine.still import (
+    ConvertOptions,
+    color_cells,
+    convert_image,
+    plan_grid,
+    style_codes,
+)
 from asciihub.errors import InvalidInput, UnsupportedMedia
 
 T = TypeVar("T")
@@ -55,16 +60,20 @@ def pace(
 
 def _video_frame(frame: Any, options: ConvertOptions, limits: EngineLimits, ms: int) -> Frame:
     rows, cols = plan_grid((frame.width, frame.height), options, limits)
+    if options.color != "none":
+        fit_rows, fit_cols = options.fit_cells
+        rgb = frame.reformat(width=cols * fit_cols, height=rows * fit_rows, format="rgb24")
+        linear = SRGB_TO_LINEAR[rgb.to_ndarray()[:, : cols * fit_cols, :3]]
+        codes, colors, backgrounds = color_cells(linear, options, moving=True)
+        return Frame(
+            text=codes_to_text(codes), duration_ms=ms, colors=colors, backgrounds=backgrounds
+        )
     sub_rows, sub_cols = options.sub_cells
     gray = frame.reformat(width=cols * sub_cols, height=rows * sub_rows, format="gray")
     samples = SRGB_TO_LINEAR[gray.to_ndarray()[:, : cols * sub_cols]]
     samples = apply_adjustments(samples, options.adjust)
-    codes = style_codes(samples, options)
-    colors = None
-    if options.color != "none":
-        rgb = frame.reformat(width=cols, height=rows, format="rgb24").to_ndarray()
-        colors = np.ascontiguousarray(rgb[:, :cols, :3], dtype=np.uint8).tobytes()
-    return Frame(text=codes_to_text(codes), duration_ms=ms, colors=colors)
+    codes = style_codes(samples, options, moving=True)
+    return Frame(text=codes_to_text(codes), duration_ms=ms)
 
 
 def _is_image(source: Source, limits: EngineLimits) -> bool:
@@ -84,8 +93,10 @@ def convert_animation(
     height: int | None = None,
     style: str = "dense",
     color: str = "none",
+    color_layers: str = "fgbg",
     ramp: str | None = None,
-    dither: str = "none",
+    dither: str = "auto",
+    tone: str = "perceptual",
     adjust: Adjustments | None = None,
     cell_aspect: float = 0.5,
     background: tuple[int, int, int] = (0, 0, 0),
@@ -107,7 +118,9 @@ def convert_animation(
         style=style,
         ramp=ramp,
         color=color,
+        color_layers=color_layers,
         dither=dither,
+        tone=tone,
         adjust=adjust or Adjustments(),
         cell_aspect=cell_aspect,
         background=background,

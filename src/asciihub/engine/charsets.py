@@ -12,8 +12,18 @@ from dataclasses import dataclass
 SIMPLE_RAMP = " .:-=+*#%@"
 """A short ramp of ten characters."""
 
-DENSE_RAMP = " .'`^\",:;Il!i><~+_-?][}{1)(|\\/tfjrxnuvczXYUJCLQ0OZmwqpdbkhao*#MW&8%B@$"
-"""The classic ramp of about seventy characters."""
+DENSE_RAMP = " .,:;rcxoeadO08BM"
+"""The default ramp: sparse punctuation, then round lower-case and upper-case letters
+in steps of ink measured in the bundled font. Glyphs of one shape family read as tone;
+a ramp mixing shapes (``r*!|/(>)~^``) reads as noise."""
+
+CLASSIC_RAMP = " .'`^\",:;Il!i><~+_-?][}{1)(|\\/tfjrxnuvczXYUJCLQ0OZmwqpdbkhao*#MW&8%B@$"
+"""The classic ramp of about seventy characters (``style="custom", ramp=CLASSIC_RAMP``)."""
+
+SHAPE_ALPHABET = DENSE_RAMP
+"""The glyphs the mono ``shape`` style matches: the default ramp's shape family. With
+every printable character, the 4 x 2 matching picks ``|``, ``I`` and ``Q`` on photo
+texture, which reads as static."""
 
 PRINTABLE_ASCII = "".join(chr(code) for code in range(32, 127))
 """Every printable ASCII character, space first: the alphabet of the shape style."""
@@ -49,7 +59,7 @@ class StyleInfo:
 
 STYLES: dict[str, StyleInfo] = {
     "simple": StyleInfo("simple", SIMPLE_RAMP, "a short ramp of ten characters, by tone", 1, 1),
-    "dense": StyleInfo("dense", DENSE_RAMP, "a ramp of about seventy characters, by tone", 1, 1),
+    "dense": StyleInfo("dense", DENSE_RAMP, "seventeen glyphs of one shape family, by tone", 1, 1),
     "shape": StyleInfo(
         "shape",
         PRINTABLE_ASCII,
@@ -65,7 +75,11 @@ STYLES: dict[str, StyleInfo] = {
         2,
     ),
     "blocks": StyleInfo(
-        "blocks", QUADRANT_BLOCKS, "Unicode half and quadrant blocks, 2x2 per cell", 2, 2
+        "blocks",
+        QUADRANT_BLOCKS + "▁▂▃▅▆▇▎▊▔",
+        "Unicode quadrant blocks, 2x2 per cell (in colour also eighth and quarter blocks)",
+        2,
+        2,
     ),
     "braille": StyleInfo("braille", BRAILLE_ALPHABET, "braille dots, 2x4 per cell", 4, 2),
 }
@@ -74,5 +88,11 @@ STYLES: dict[str, StyleInfo] = {
 COLOR_MODES = ("none", "ansi16", "ansi256", "truecolor")
 """Colour modes for terminal output."""
 
-DITHER_MODES = ("none", "floyd-steinberg", "ordered")
-"""Dithering modes for the tone, blocks and braille styles."""
+DITHER_MODES = ("auto", "none", "floyd-steinberg", "ordered")
+"""Dithering modes for the tone, edges, blocks, braille and shape styles (``auto``:
+ordered for braille, none for the others)."""
+
+TONE_MODES = ("perceptual", "linear")
+"""Tone curves from a cell's light to the light shown in mono: ``perceptual`` (the default: the
+sRGB-encoded value, stretched between its 1st and 99th percentile) or ``linear``
+(linear light, no stretch)."""

@@ -6,6 +6,8 @@ The result is ``intp`` (rows, columns) indices into the levels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -38,30 +40,31 @@ def floyd_steinberg(plane: Plane, levels: Plane) -> Indices:
     """Floyd–Steinberg error diffusion, exact, vectorised along anti-diagonals.
 
     Cell (r, c) depends on (r, c-1) and on row r-1 up to column c+1, so every cell with
-    the same ``c + 2r`` can be quantised at once: ``columns + 2 * rows`` numpy steps.
+    the same ``c + 2r`` can be quantised at once. Rows are skewed by ``2r`` so that each
+    such anti-diagonal is one contiguous line of a work array: ``columns + 2 * rows``
+    numpy steps on slices, every neighbour update a shifted slice.
     """
     rows, cols = plane.shape
-    work = np.zeros((rows + 1, cols + 2), dtype=np.float32)
-    work[:rows, 1 : cols + 1] = plane
-    out = np.zeros((rows, cols), dtype=np.intp)
+    steps = cols + 2 * rows
+    # skewed[s, r] holds cell (r, s - 2r); cells outside the image never carry error.
+    skewed = np.zeros((steps + 3, rows), dtype=np.float32)
+    valid = np.zeros((steps + 3, rows), dtype=bool)
+    shift = 2 * np.arange(rows)
+    index_s = shift[None, :] + np.arange(cols)[:, None]  # (cols, rows)
+    skewed[index_s, np.arange(rows)[None, :]] = plane.T
+    valid[index_s, np.arange(rows)[None, :]] = True
+    chosen = np.zeros((steps + 3, rows), dtype=np.intp)
     mids = (levels[1:] + levels[:-1]) / 2.0
-    all_rows = np.arange(rows)
-    for step in range(cols + 2 * (rows - 1)):
-        low = max(0, (step - cols + 2) // 2)
-        high = min(rows - 1, step // 2)
-        if low > high:
-            continue
-        r = all_rows[low : high + 1]
-        c = step - 2 * r + 1
-        value = work[r, c]
+    weights = np.array([[3 / 16], [5 / 16], [1 / 16]], dtype=np.float32)
+    mask = valid.astype(np.float32)
+    for step in range(steps):
+        value = skewed[step]
         index = np.searchsorted(mids, value)
-        out[r, c - 1] = index
-        error = value - levels[index]
-        work[r, c + 1] += error * (7 / 16)
-        work[r + 1, c - 1] += error * (3 / 16)
-        work[r + 1, c] += error * (5 / 16)
-        work[r + 1, c + 1] += error * (1 / 16)
-    return out
+        chosen[step] = index
+        error = (value - levels[index]) * mask[step]
+        skewed[step + 1] += error * np.float32(7 / 16)
+        skewed[step + 1 : step + 4, 1:] += weights * error[:-1]
+    return np.asarray(chosen[index_s, np.arange(rows)[None, :]].T, dtype=np.intp)
 
 
 def quantise(plane: Plane, levels: Plane, mode: str = "none") -> Indices:
@@ -74,3 +77,36 @@ def quantise(plane: Plane, levels: Plane, mode: str = "none") -> Indices:
         return ordered(plane, levels)
     message = f"unknown dithering {mode!r}; choose none, floyd-steinberg or ordered"
     raise InvalidInput(message, code="invalid_option")
+
+
+def diffuse_cells(
+    cells: npt.NDArray[np.float32],
+    choose: Callable[[npt.NDArray[np.float32]], tuple[Indices, Plane]],
+) -> Indices:
+    """Floyd–Steinberg on whole cells: ``cells`` ``float32`` (rows, columns, n) samples.
+
+    ``choose`` maps a batch of cells (m, n) to each cell's choice (m,) and the mean
+    light that choice shows (m,). The difference from the cell's own mean is carried
+    to the neighbours as an even shift of their samples, along anti-diagonals as in
+    :func:`floyd_steinberg`. Returns the choices, ``intp`` (rows, columns).
+    """
+    rows, cols, _ = cells.shape
+    carry = np.zeros((rows + 1, cols + 2), dtype=np.float32)
+    out = np.zeros((rows, cols), dtype=np.intp)
+    all_rows = np.arange(rows)
+    for step in range(cols + 2 * (rows - 1)):
+        low = max(0, (step - cols + 2) // 2)
+        high = min(rows - 1, step // 2)
+        if low > high:
+            continue
+        r = all_rows[low : high + 1]
+        c = step - 2 * r
+        batch = cells[r, c] + carry[r, c + 1][:, None]
+        choice, shown = choose(np.clip(batch, 0.0, 1.0).astype(np.float32))
+        out[r, c] = choice
+        error = batch.mean(axis=1) - shown
+        carry[r, c + 2] += error * (7 / 16)
+        carry[r + 1, c] += error * (3 / 16)
+        carry[r + 1, c + 1] += error * (5 / 16)
+        carry[r + 1, c + 2] += error * (1 / 16)
+    return out

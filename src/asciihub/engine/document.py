@@ -20,7 +20,8 @@ from typing import Any
 from asciihub.errors import InvalidInput, TooLarge
 
 FORMAT_TAG = "asciihub.artwork"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MIN_DURATION_MS = 1
 MAX_DURATION_MS = 600_000
 
@@ -42,13 +43,15 @@ class DocumentLimits:
 class Frame:
     """One frame: its text (lines joined by ``\\n``), how long it shows, its colours.
 
-    ``colors`` is None or ``rows * columns * 3`` bytes of RGB, row-major, one triple
-    per character cell.
+    ``colors`` (the foreground, the ink) and ``backgrounds`` (each cell's ground) are
+    None or ``rows * columns * 3`` bytes of RGB, row-major, one triple per character
+    cell. No backgrounds means the viewer's own background shows.
     """
 
     text: str
     duration_ms: int = 100
     colors: bytes | None = None
+    backgrounds: bytes | None = None
 
     @property
     def lines(self) -> list[str]:
@@ -82,6 +85,8 @@ class ArtworkDocument:
             item: dict[str, Any] = {"text": frame.text, "duration_ms": frame.duration_ms}
             if frame.colors is not None:
                 item["colors"] = base64.b64encode(frame.colors).decode("ascii")
+            if frame.backgrounds is not None:
+                item["backgrounds"] = base64.b64encode(frame.backgrounds).decode("ascii")
             frames.append(item)
         return {
             "format": FORMAT_TAG,
@@ -137,7 +142,7 @@ def _duration(raw: Any, default_ms: int, where: str) -> int:
     return value
 
 
-def _colors(raw: Any, cells: int, where: str) -> bytes | None:
+def _colors(raw: Any, cells: int, where: str, name: str = "colors") -> bytes | None:
     if raw is None:
         return None
     if isinstance(raw, bytes | bytearray):
@@ -146,13 +151,13 @@ def _colors(raw: Any, cells: int, where: str) -> bytes | None:
         try:
             data = base64.b64decode(raw, validate=True)
         except (binascii.Error, ValueError):
-            message = f"{where}.colors must be base64 of RGB bytes"
+            message = f"{where}.{name} must be base64 of RGB bytes"
             raise _bad(message) from None
     else:
-        message = f"{where}.colors must be a base64 string"
+        message = f"{where}.{name} must be a base64 string"
         raise _bad(message)
     if len(data) != cells * 3:
-        message = f"{where}.colors holds {len(data)} bytes; {cells} cells need {cells * 3}"
+        message = f"{where}.{name} holds {len(data)} bytes; {cells} cells need {cells * 3}"
         raise _bad(message)
     return data
 
@@ -197,7 +202,7 @@ def _frame_items(frames: Any, limits: DocumentLimits) -> Sequence[Mapping[str, A
         if not isinstance(item, Mapping) or not isinstance(item.get("text"), str):
             message = f"frames[{index}] must be an object with a text string"
             raise _bad(message)
-        unknown = set(item) - {"text", "duration_ms", "colors"}
+        unknown = set(item) - {"text", "duration_ms", "colors", "backgrounds"}
         if unknown:
             message = f"frames[{index}] has unknown fields: {', '.join(sorted(unknown))}"
             raise _bad(message)
@@ -213,7 +218,7 @@ def build_document(
     limits: DocumentLimits | None = None,
     default_fps: float = 10.0,
 ) -> ArtworkDocument:
-    """Validate raw frames (``[{"text", "duration_ms"?, "colors"?}]``) into a document.
+    """Validate raw frames (``[{"text", "duration_ms"?, "colors"?, "backgrounds"?}]``).
 
     Lines are padded with spaces to the widest line (or ``width``); frames with fewer
     lines are padded to the tallest (or ``height``). Raises ``InvalidInput`` or
@@ -251,6 +256,9 @@ def build_document(
                 text="\n".join(padded),
                 duration_ms=_duration(item.get("duration_ms"), default_ms, f"frames[{index}]"),
                 colors=_colors(item.get("colors"), rows * cols, f"frames[{index}]"),
+                backgrounds=_colors(
+                    item.get("backgrounds"), rows * cols, f"frames[{index}]", "backgrounds"
+                ),
             )
         )
     return ArtworkDocument(width=cols, height=rows, fps=rate, frames=tuple(built))
@@ -264,11 +272,19 @@ def parse_document(data: Any, *, limits: DocumentLimits | None = None) -> Artwor
     if data.get("format") != FORMAT_TAG:
         message = f"format must be {FORMAT_TAG!r}"
         raise _bad(message)
-    if data.get("version") != FORMAT_VERSION:
-        message = f"version {data.get('version')!r} is not supported (expected {FORMAT_VERSION})"
+    version = data.get("version")
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        expected = " or ".join(str(v) for v in READABLE_VERSIONS)
+        message = f"version {version!r} is not supported (expected {expected})"
         raise _bad(message, "unsupported_version")
+    frames = data.get("frames")
+    if version == 1 and isinstance(frames, list):
+        for index, item in enumerate(frames):
+            if isinstance(item, Mapping) and "backgrounds" in item:
+                message = f"frames[{index}] has backgrounds, which need version 2"
+                raise _bad(message)
     return build_document(
-        data.get("frames"),
+        frames,
         width=data.get("width"),
         height=data.get("height"),
         fps=data.get("fps"),

@@ -12,13 +12,29 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageDraw, ImageFont
 
 FONT_PATH = Path(__file__).parent / "fonts" / "DejaVuSansMono.ttf"
 """The bundled monospace font (DejaVu Sans Mono, Bitstream Vera licence)."""
 
+CACHE_PATH = Path(__file__).parent / "fonts" / "DejaVuSansMono-ascii-24x12.npy"
+"""Printable ASCII rasterised at 24x12 as ``uint8`` (95, 24, 12), made by
+``scripts/gen_glyph_cache.py``: read instead of rasterising at every process start."""
+
+_ASCII = "".join(chr(code) for code in range(32, 127))
+
 _SUPERSAMPLE = 4
 _ADVANCE_EM = 0.6021  # DejaVu Sans Mono advance width, in em
+
+
+@lru_cache(maxsize=1)
+def _ascii_cache() -> npt.NDArray[np.float32] | None:
+    try:
+        raw = np.load(CACHE_PATH, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if raw.shape != (len(_ASCII), 24, 12):
+        return None
+    return np.asarray(raw, dtype=np.float32) / np.float32(255.0)
 
 
 @lru_cache(maxsize=16)
@@ -26,8 +42,20 @@ def glyph_bitmaps(chars: str, cell_rows: int = 24, cell_cols: int = 12) -> npt.N
     """Ink coverage of each char in a cell: ``float32`` (len(chars), cell_rows, cell_cols).
 
     Each glyph is drawn at four times the size and box-averaged, so the values are the
-    fraction of each output pixel the glyph covers.
+    fraction of each output pixel the glyph covers. Printable ASCII at 24x12 comes from
+    the cache file next to the font.
     """
+    if (cell_rows, cell_cols) == (24, 12) and all(" " <= c <= "~" for c in chars):
+        cache = _ascii_cache()
+        if cache is not None:
+            return np.asarray(cache[[ord(c) - 32 for c in chars]], dtype=np.float32)
+    return render_bitmaps(chars, cell_rows, cell_cols)
+
+
+def render_bitmaps(chars: str, cell_rows: int, cell_cols: int) -> npt.NDArray[np.float32]:
+    """Rasterise ``chars`` with the bundled font: ``float32`` (len(chars), cell_rows, cell_cols)."""
+    from PIL import Image, ImageDraw, ImageFont
+
     big_w, big_h = cell_cols * _SUPERSAMPLE, cell_rows * _SUPERSAMPLE
     size = big_w / _ADVANCE_EM
     font = ImageFont.truetype(str(FONT_PATH), size=round(size))

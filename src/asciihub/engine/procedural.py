@@ -154,7 +154,11 @@ class ProceduralGenerator:
     ) -> Iterator[Frame]:
         """Yield ``frames`` frames of the scene the prompt chooses (see module doc)."""
         check_request(prompt, frames=frames, width=width, height=height, limits=self.limits)
-        options = ConvertOptions(width=width, height=height, style=style)
+        # Scenes are drawn in perceptual tone already and must not flicker, so no
+        # per-frame stretch; ordered dithering keeps their soft gradients.
+        options = ConvertOptions(
+            width=width, height=height, style=style, dither="ordered", tone="linear"
+        )
         options.check()
         scene = choose_scene(prompt)
         rng = np.random.default_rng(seed_for(prompt, seed))

@@ -8,12 +8,33 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from asciihub.engine.adjust import Adjustments, apply_adjustments
-from asciihub.engine.charsets import DENSE_RAMP, DITHER_MODES, SIMPLE_RAMP, STYLES
+from asciihub.engine.adjust import Adjustments, apply_adjustments, perceptual_tone
+from asciihub.engine.cells import (
+    COLOR_LAYERS,
+    LUMA,
+    code_features,
+    encoded_bytes,
+    fit_fg,
+    fit_fgbg,
+    sample_rgb_linear,
+    to_srgb_bytes,
+)
+from asciihub.engine.charsets import (
+    BRAILLE_ALPHABET,
+    DENSE_RAMP,
+    DITHER_MODES,
+    EDGE_GLYPHS,
+    PRINTABLE_ASCII,
+    QUADRANT_BLOCKS,
+    SHAPE_ALPHABET,
+    SIMPLE_RAMP,
+    STYLES,
+    TONE_MODES,
+)
 from asciihub.engine.color import check_color_mode, codes_to_text
 from asciihub.engine.decode import EngineLimits, Source
 from asciihub.engine.document import Frame
-from asciihub.engine.resize import cell_colors, grid_size, sample_linear
+from asciihub.engine.resize import grid_size, linear_to_srgb, sample_linear
 from asciihub.engine.styles import (
     braille_codes,
     edge_codes,
@@ -21,7 +42,17 @@ from asciihub.engine.styles import (
     ramp_codes,
     shape_codes,
 )
+from asciihub.engine.styles.blocks import (
+    BLOCK_GRID,
+    block_codes_by_colour,
+    block_ink,
+    braille_from_lit,
+    braille_ink,
+    cell_stack,
+    lit_by_colour,
+)
 from asciihub.engine.styles.ramp import check_ramp
+from asciihub.engine.styles.shape import shape_codes_fgbg
 from asciihub.errors import InvalidInput
 
 STYLE_NAMES = (*STYLES, "custom")
@@ -37,7 +68,9 @@ class ConvertOptions:
     style: str = "dense"
     ramp: str | None = None
     color: str = "none"
-    dither: str = "none"
+    color_layers: str = "fgbg"
+    dither: str = "auto"
+    tone: str = "perceptual"
     adjust: Adjustments = field(default_factory=Adjustments)
     cell_aspect: float = 0.5
     background: tuple[int, int, int] = (0, 0, 0)
@@ -55,7 +88,15 @@ class ConvertOptions:
         if self.dither not in DITHER_MODES:
             message = f"unknown dithering {self.dither!r}; choose {', '.join(DITHER_MODES)}"
             raise InvalidInput(message, code="invalid_option")
+        if self.tone not in TONE_MODES:
+            message = f"unknown tone curve {self.tone!r}; choose {', '.join(TONE_MODES)}"
+            raise InvalidInput(message, code="invalid_option")
         check_color_mode(self.color)
+        if self.color_layers not in COLOR_LAYERS:
+            message = (
+                f"unknown colour layers {self.color_layers!r}; choose {', '.join(COLOR_LAYERS)}"
+            )
+            raise InvalidInput(message, code="invalid_option")
         self.adjust.check()
 
     @property
@@ -64,6 +105,30 @@ class ConvertOptions:
         info = STYLES.get(self.style)
         return (info.sub_rows, info.sub_cols) if info else (1, 1)
 
+    @property
+    def fit_cells(self) -> tuple[int, int]:
+        """Colour samples per cell as (rows, columns): 8 x 4 for blocks, else 4 x 2."""
+        return BLOCK_GRID if self.style == "blocks" else (4, 2)
+
+    def dither_for(self, *, moving: bool) -> str:
+        """The dithering to use for this style.
+
+        ``auto`` is ordered dithering for ``braille`` (one vectorised step, stable from
+        frame to frame), whose eight dots per cell are fine enough to dither, and none
+        for the other styles: a character is too coarse a pixel, and dithering a ramp
+        turns smooth areas into glyph static; four quadrants show edges more cleanly
+        undithered.
+        """
+        del moving  # the same for stills and video
+        if self.dither != "auto":
+            return self.dither
+        return "ordered" if self.style == "braille" else "none"
+
+    @property
+    def perceptual(self) -> bool:
+        """Whether the style's mono light goes through :func:`perceptual_tone` first."""
+        return self.tone == "perceptual"
+
 
 def _ramp_for(options: ConvertOptions) -> str:
     if options.ramp:
@@ -71,20 +136,106 @@ def _ramp_for(options: ConvertOptions) -> str:
     return SIMPLE_RAMP if options.style == "simple" else DENSE_RAMP
 
 
+def style_alphabet(options: ConvertOptions) -> str:
+    """Every character ``options.style`` may draw."""
+    if options.style in ("simple", "dense", "custom"):
+        return _ramp_for(options)
+    if options.style == "edges":
+        return SIMPLE_RAMP + EDGE_GLYPHS
+    if options.style == "blocks":
+        return QUADRANT_BLOCKS
+    if options.style == "braille":
+        return BRAILLE_ALPHABET
+    return PRINTABLE_ASCII
+
+
 def style_codes(
-    samples: npt.NDArray[np.float32], options: ConvertOptions
+    samples: npt.NDArray[np.float32], options: ConvertOptions, *, moving: bool = False
 ) -> npt.NDArray[np.uint32]:
     """Apply ``options.style`` to ``float32`` samples (rows * sub_rows, columns * sub_cols)."""
     style = options.style
-    if style == "shape":
-        return shape_codes(samples)
+    dither = options.dither_for(moving=moving)
     if style == "edges":
-        return edge_codes(samples, dither=options.dither)
+        light = perceptual_tone(samples) if options.perceptual else None
+        return edge_codes(samples, dither=dither, fill_light=light)
+    if options.perceptual:
+        samples = perceptual_tone(samples)
+    if style == "shape":
+        return shape_codes(samples, dither=dither, alphabet=SHAPE_ALPHABET)
     if style == "blocks":
-        return quadrant_codes(samples, dither=options.dither)
+        return quadrant_codes(samples, dither=dither)
     if style == "braille":
-        return braille_codes(samples, dither=options.dither)
-    return ramp_codes(samples, _ramp_for(options), dither=options.dither)
+        return braille_codes(samples, dither=dither)
+    return ramp_codes(samples, _ramp_for(options), dither=dither)
+
+
+def _fgbg_codes(
+    luma: npt.NDArray[np.float32], rgb: npt.NDArray[np.float32], options: ConvertOptions
+) -> npt.NDArray[np.uint32]:
+    sub_rows, sub_cols = options.fit_cells
+    if options.style == "braille":
+        return braille_from_lit(lit_by_colour(luma, rgb, sub_rows, sub_cols))
+    if options.style == "shape":
+        return shape_codes_fgbg(luma)
+    return style_codes(_tone_samples(luma, options), options)
+
+
+def _tone_samples(
+    luma: npt.NDArray[np.float32], options: ConvertOptions
+) -> npt.NDArray[np.float32]:
+    """Fit-grid luma reduced to the style's own sample grid."""
+    (fit_rows, fit_cols), (sub_rows, sub_cols) = options.fit_cells, options.sub_cells
+    if (fit_rows, fit_cols) == (sub_rows, sub_cols):
+        return luma
+    step_rows, step_cols = fit_rows // sub_rows, fit_cols // sub_cols
+    cells = cell_stack(luma, step_rows, step_cols)
+    return np.asarray(cells.mean(axis=-1), dtype=np.float32)
+
+
+def color_cells(
+    rgb: npt.NDArray[np.float32], options: ConvertOptions, *, moving: bool = False
+) -> tuple[npt.NDArray[np.uint32], bytes, bytes | None]:
+    """Codes, foreground and background bytes from ``float32`` linear RGB samples.
+
+    ``rgb`` is (rows * fit_rows, columns * fit_cols, 3) with ``options.fit_cells``;
+    the backgrounds are None for ``color_layers="fg"``.
+    """
+    luma = np.asarray(rgb @ LUMA, dtype=np.float32)
+    luma = apply_adjustments(luma, options.adjust)
+    fit_rows, fit_cols = options.fit_cells
+    if options.color_layers == "fg":
+        if options.style == "blocks":
+            codes = block_codes_by_colour(rgb, black_ground=True)
+        elif options.style == "braille":
+            lit = lit_by_colour(luma, rgb, fit_rows, fit_cols, black_ground=True)
+            codes = braille_from_lit(lit)
+        else:
+            codes = style_codes(_tone_samples(luma, options), options, moving=moving)
+        colours = cell_stack(rgb, fit_rows, fit_cols)
+        return codes, to_srgb_bytes(fit_fg(_ink(codes, options), colours)), None
+    if options.style == "blocks":
+        # A block symbol shows each sub-cell wholly in one of the two colours, with no
+        # mixing of light inside it, so the split and the colours are chosen on
+        # sRGB-encoded values, closer to how an eye judges them.
+        encoded = linear_to_srgb(rgb)
+        codes = block_codes_by_colour(encoded)
+        fg, bg = fit_fgbg(_ink(codes, options), cell_stack(encoded, fit_rows, fit_cols))
+        return codes, encoded_bytes(fg), encoded_bytes(bg)
+    # Glyphs cover parts of their sub-cells, so ink and ground mix as light does: the
+    # colours are fitted in linear light.
+    codes = _fgbg_codes(luma, rgb, options)
+    fg, bg = fit_fgbg(_ink(codes, options), cell_stack(rgb, fit_rows, fit_cols))
+    return codes, to_srgb_bytes(fg), to_srgb_bytes(bg)
+
+
+def _ink(codes: npt.NDArray[np.uint32], options: ConvertOptions) -> npt.NDArray[np.float32]:
+    """Each cell glyph's ink at the fit grid: ``float32`` (rows, columns, n)."""
+    if options.style == "blocks":
+        return block_ink(codes)
+    if options.style == "braille":
+        return braille_ink(codes)
+    fit_rows, fit_cols = options.fit_cells
+    return code_features(codes, style_alphabet(options), fit_rows, fit_cols)
 
 
 def plan_grid(
@@ -111,14 +262,21 @@ def convert_image(
     """Convert a decoded RGB or L Pillow image to one frame."""
     limits = limits or EngineLimits()
     rows, cols = plan_grid(image.size, options, limits)
+    if options.color != "none":
+        fit_rows, fit_cols = options.fit_cells
+        rgb = sample_rgb_linear(image, (rows * fit_rows, cols * fit_cols))
+        codes, colors, backgrounds = color_cells(rgb, options)
+        return Frame(
+            text=codes_to_text(codes),
+            duration_ms=duration_ms,
+            colors=colors,
+            backgrounds=backgrounds,
+        )
     sub_rows, sub_cols = options.sub_cells
     samples = sample_linear(image, (rows * sub_rows, cols * sub_cols))
     samples = apply_adjustments(samples, options.adjust)
     codes = style_codes(samples, options)
-    colors = None
-    if options.color != "none":
-        colors = cell_colors(image, (rows, cols)).tobytes()
-    return Frame(text=codes_to_text(codes), duration_ms=duration_ms, colors=colors)
+    return Frame(text=codes_to_text(codes), duration_ms=duration_ms)
 
 
 def draft_size(
@@ -126,7 +284,7 @@ def draft_size(
 ) -> tuple[int, int]:
     """The smallest decode size (width, height) that still gives every sample two pixels."""
     rows, cols = plan_grid(size, options, limits)
-    sub_rows, sub_cols = options.sub_cells
+    sub_rows, sub_cols = options.fit_cells if options.color != "none" else options.sub_cells
     return cols * sub_cols * 2, rows * sub_rows * 2
 
 
@@ -137,8 +295,10 @@ def convert(
     height: int | None = None,
     style: str = "dense",
     color: str = "none",
+    color_layers: str = "fgbg",
     ramp: str | None = None,
-    dither: str = "none",
+    dither: str = "auto",
+    tone: str = "perceptual",
     adjust: Adjustments | None = None,
     cell_aspect: float = 0.5,
     background: tuple[int, int, int] = (0, 0, 0),
@@ -147,9 +307,13 @@ def convert(
     """Convert an image (a path, encoded bytes or a Pillow image) to one frame.
 
     ``width`` and ``height`` are in cells; give either, both, or neither (80 columns).
-    The frame's ``text`` is the art; its ``colors`` hold per-cell RGB unless ``color``
-    is ``"none"``. Bad input raises ``InvalidInput``, ``TooLarge`` or
-    ``UnsupportedMedia`` with a stable code.
+    The frame's ``text`` is the art; unless ``color`` is ``"none"`` its ``colors`` hold
+    per-cell foreground RGB and, with ``color_layers="fgbg"`` (the default), its
+    ``backgrounds`` per-cell background RGB. ``tone="perceptual"`` maps the mono
+    light through the sRGB encoding with a percentile stretch (``"linear"`` keeps
+    linear light); ``dither="auto"`` dithers only ``braille``.
+    Bad input raises ``InvalidInput``, ``TooLarge`` or ``UnsupportedMedia`` with a
+    stable code.
     """
     options = ConvertOptions(
         width=width,
@@ -157,7 +321,9 @@ def convert(
         style=style,
         ramp=ramp,
         color=color,
+        color_layers=color_layers,
         dither=dither,
+        tone=tone,
         adjust=adjust or Adjustments(),
         cell_aspect=cell_aspect,
         background=background,

@@ -31,15 +31,18 @@ def _hex(rgb: tuple[int, int, int]) -> str:
 THEME = {"fg": _hex(INK), "bg": _hex(BACKGROUND), "palette": PALETTE}
 
 
-def _colored_line(line: str, colors: bytes, offset: int) -> str:
-    """One line with an SGR sequence wherever the cell colour changes."""
+def _colored_line(line: str, colors: bytes, offset: int, grounds: bytes | None = None) -> str:
+    """One line with an SGR sequence wherever the cell colour (or background) changes."""
     parts: list[str] = []
     current: bytes | None = None
     for index, char in enumerate(line):
         rgb = colors[offset + 3 * index : offset + 3 * index + 3]
-        if rgb != current:
+        back = grounds[offset + 3 * index : offset + 3 * index + 3] if grounds else b""
+        if rgb + back != current:
+            if back:
+                parts.append(f"\x1b[48;2;{back[0]};{back[1]};{back[2]}m")
             parts.append(f"\x1b[38;2;{rgb[0]};{rgb[1]};{rgb[2]}m")
-            current = rgb
+            current = rgb + back
         parts.append(char)
     parts.append(RESET)
     return "".join(parts)
@@ -50,7 +53,8 @@ def frame_output(frame: Frame, width: int) -> str:
     lines = frame.lines
     if frame.colors is not None:
         lines = [
-            _colored_line(line, frame.colors, row * width * 3) for row, line in enumerate(lines)
+            _colored_line(line, frame.colors, row * width * 3, frame.backgrounds)
+            for row, line in enumerate(lines)
         ]
     return HOME_AND_CLEAR + "\r\n".join(lines)
 

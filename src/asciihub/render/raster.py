@@ -1,7 +1,8 @@
 """Artwork frames to pixels with the bundled monospace font: thumbnails and social cards.
 
 Light ink on a dark background, one character cell per font advance; per-cell colours
-are drawn as runs of equal colour along each line.
+are drawn as runs of equal colour along each line, over per-cell background colours
+when the frame has them.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 import asciihub.engine
@@ -56,11 +59,76 @@ def _runs(line: str, colors: bytes, offset: int) -> list[tuple[int, str, tuple[i
     return runs
 
 
+def _ground(frame: Frame, width: int, height: int, cell: tuple[int, int]) -> Image.Image:
+    """The page background, or each cell's background colour when the frame has them."""
+    size = (max(1, width * cell[0]), max(1, height * cell[1]))
+    if frame.backgrounds is None or len(frame.backgrounds) != width * height * 3:
+        return Image.new("RGB", size, BACKGROUND)
+    cells = Image.frombytes("RGB", (width, height), frame.backgrounds)
+    return cells.resize(size, Image.Resampling.NEAREST)
+
+
+_NO_BRAILLE = {code: " " for code in range(0x2800, 0x2900)}
+# Dot bits of a braille cell by (row, column) of its 4 x 2 grid.
+_BRAILLE_BITS = np.array([[0, 3], [1, 4], [2, 5], [6, 7]])
+
+
+def _braille_dots(frame: Frame, width: int, height: int, cell: tuple[int, int]) -> Any:
+    """Where braille dots are lit: ``bool`` (height * cell_h, width * cell_w), or None.
+
+    The bundled font has no braille, so dots are drawn from each pattern's bits.
+    """
+    lines = [line.ljust(width)[:width] for line in frame.lines[:height]]
+    lines += [" " * width] * (height - len(lines))
+    codes = np.frombuffer("".join(lines).encode("utf-32-le"), dtype="<u4").reshape(height, width)
+    is_braille = (codes >= 0x2800) & (codes < 0x2900)
+    if not is_braille.any():
+        return None
+    cell_w, cell_h = cell
+    size = max(1, cell_w // 4)
+    bit = np.full((cell_h, cell_w), -1)
+    for row in range(4):
+        for col in range(2):
+            top = row * cell_h // 4 + (cell_h // 4 - size) // 2
+            left = col * cell_w // 2 + (cell_w // 2 - size) // 2
+            bit[top : top + size, left : left + size] = _BRAILLE_BITS[row, col]
+    masks = np.where(is_braille, codes - 0x2800, 0).astype(np.int64)
+    lit = (masks[:, None, :, None] >> np.maximum(bit, 0)[None, :, None, :]) & 1
+    lit = lit.astype(bool) & (bit >= 0)[None, :, None, :]
+    return lit.reshape(height * cell_h, width * cell_w)
+
+
+def _draw_braille(image: Image.Image, frame: Frame, dots: Any, cell: tuple[int, int]) -> None:
+    cell_w, cell_h = cell
+    pixels = np.array(image)
+    if frame.colors is not None and len(frame.colors) * cell_w * cell_h == pixels.size:
+        rows, cols = pixels.shape[0] // cell_h, pixels.shape[1] // cell_w
+        ink = np.frombuffer(frame.colors, dtype=np.uint8).reshape(rows, cols, 3)
+        ink = ink.repeat(cell_h, axis=0).repeat(cell_w, axis=1)
+    else:
+        ink = np.broadcast_to(np.array(INK, dtype=np.uint8), pixels.shape)
+    pixels[dots] = ink[dots]
+    image.paste(Image.fromarray(pixels, mode="RGB"))
+
+
 def frame_image(frame: Frame, width: int, height: int, *, font_size: int = 16) -> Image.Image:
-    """One frame drawn at ``font_size`` px: an RGB image of (height*cell_h, width*cell_w)."""
+    """One frame drawn at ``font_size`` px: an RGB image of (height*cell_h, width*cell_w).
+
+    Cells with a background colour are filled with it; the ink is drawn over them.
+    Braille patterns are drawn as dots (the bundled font has none).
+    """
     font = _font(font_size)
     cell_w, cell_h = _cell(font, font_size)
-    image = Image.new("RGB", (max(1, width * cell_w), max(1, height * cell_h)), BACKGROUND)
+    image = _ground(frame, width, height, (cell_w, cell_h))
+    dots = _braille_dots(frame, width, height, (cell_w, cell_h))
+    if dots is not None:
+        frame = Frame(
+            text=frame.text.translate(_NO_BRAILLE),
+            duration_ms=frame.duration_ms,
+            colors=frame.colors,
+            backgrounds=frame.backgrounds,
+        )
+        _draw_braille(image, frame, dots, (cell_w, cell_h))
     draw = ImageDraw.Draw(image)
     for row, line in enumerate(frame.lines[:height]):
         y = row * cell_h

@@ -83,6 +83,8 @@ def frame_json(frame: Frame, duration_ms: int | None = None) -> dict[str, Any]:
     }
     if frame.colors is not None:
         item["colors"] = base64.b64encode(frame.colors).decode("ascii")
+    if frame.backgrounds is not None:
+        item["backgrounds"] = base64.b64encode(frame.backgrounds).decode("ascii")
     return item
 
 

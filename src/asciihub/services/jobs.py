@@ -217,7 +217,7 @@ class JobService:
         return {
             "width": _int(form.get("width", 80), "width", 1, self.limits.max_width),
             "style": _choice(form.get("style", "dense"), "style", self.limits.styles),
-            "color": _choice(form.get("color", "none"), "color", COLOR_MODES),
+            "color": _choice(form.get("color", "truecolor"), "color", COLOR_MODES),
             "title": str(title) if title is not None else None,
             "visibility": _choice(form.get("visibility", "private"), "visibility", VISIBILITIES),
         }

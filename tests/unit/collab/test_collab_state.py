@@ -212,10 +212,12 @@ def test_to_document_colours_only_frames_that_have_them() -> None:
     assert document.frames[1].colors == bytes.fromhex("deded6010203")
     assert document.fps == 12
     assert parse_document(document.to_json()) == document
-    # Background colours are kept in the state (and its snapshot) even though
-    # documents have no field for them yet.
+    # Background colours are kept in the state, its snapshot and the document.
     register = log.state.cell("f1", 0, 1)
     assert register is not None and register.bg == "#0a0b0c"
+    assert document.frames[0].backgrounds is None
+    assert document.frames[1].backgrounds is not None
+    assert document.frames[1].backgrounds[3:6] == bytes.fromhex("0a0b0c")
     assert [0, 1, "D", "#010203", "#0a0b0c", "u1", 1] in log.state.snapshot()["frames"][1]["cells"]
 
 
@@ -271,14 +273,10 @@ def test_the_oldest_client_is_forgotten_past_the_cap(monkeypatch: pytest.MonkeyP
     assert [state.last_op_id(c) for c in ("c1", "c2", "c3")] == [None, 1, 1]
 
 
-def test_background_colours_map_through_one_place() -> None:
-    from asciihub.services.collab import _render
-
-    class WithBackgrounds:
-        backgrounds = b"\x01\x02\x03"
-
-    assert _render._frame_backgrounds(WithBackgrounds()) == b"\x01\x02\x03"  # type: ignore[arg-type]
-    assert _render._frame_backgrounds(small_document().frames[0]) is None
-    item: dict[str, object] = {}
-    _render._document_backgrounds(item, b"\x01\x02\x03")
-    assert item == ({"backgrounds": "AQID"} if _render._HAS_BACKGROUNDS else {})
+def test_background_colours_of_a_document_survive_the_room() -> None:
+    backgrounds = base64.b64encode(bytes.fromhex("0102030405060708090a0b0c")).decode()
+    source = build_document([{"text": "ab\ncd", "backgrounds": backgrounds}])
+    state = EditState.from_document(source, limits=SMALL)
+    register = state.cell("f0", 1, 0)
+    assert register is not None and register.bg == "#070809"
+    assert state.to_document(fps=source.fps).frames[0].backgrounds == source.frames[0].backgrounds

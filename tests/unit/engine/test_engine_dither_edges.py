@@ -10,6 +10,7 @@ from hypothesis.extra.numpy import arrays
 from asciihub.engine.dither import floyd_steinberg, ordered
 from asciihub.engine.glyphs import glyph_bitmaps
 from asciihub.engine.styles import edge_codes, shape_codes
+from asciihub.engine.styles.shape import SHAPE_SCALE
 
 
 def reference_fs(plane: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -63,7 +64,7 @@ def test_edges_follow_line_direction() -> None:
 def test_shape_style_recognises_glyphs_drawn_in_the_font() -> None:
     chars = "|-/\\_"
     bitmaps = glyph_bitmaps(chars, 24, 12)
-    plane = np.concatenate(list(bitmaps), axis=1) / 0.4  # one cell per glyph, white = 0.4
+    plane = np.concatenate(list(bitmaps), axis=1) / SHAPE_SCALE  # one cell per glyph
     samples = plane.reshape(4, 6, 5 * 2, 6).mean(axis=(1, 3)).astype(np.float32)
     codes = shape_codes(np.clip(samples, 0, 1))
     assert "".join(chr(c) for c in codes[0]) == chars

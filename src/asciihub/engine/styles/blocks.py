@@ -1,4 +1,11 @@
-"""Blocks (2x2 quadrants per cell) and braille (2x4 dots per cell)."""
+"""Blocks (2x2 quadrants per cell) and braille (2x4 dots per cell).
+
+Per cell the sub-cells are ranked by light. In mono, the cell's tone decides how many
+sub-cells are lit (dithered across cells when asked) and the ranking decides which, so
+a mid-tone cell keeps its structure instead of falling below one fixed threshold. With
+two colours per cell (``fgbg``), the split along the ranking that leaves the least
+colour error is chosen and the two groups become the foreground and the background.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +16,180 @@ from asciihub.engine.charsets import BRAILLE_BASE, BRAILLE_BITS, QUADRANT_BLOCKS
 from asciihub.engine.dither import quantise
 
 Codes = npt.NDArray[np.uint32]
-_BINARY = np.array([0.0, 1.0], dtype=np.float32)
+Plane = npt.NDArray[np.float32]
 _QUADRANT_CODES = np.array([ord(char) for char in QUADRANT_BLOCKS], dtype=np.uint32)
-_QUADRANT_BITS = np.array([[1, 2], [4, 8]], dtype=np.uint32)
-_BRAILLE_WEIGHTS = np.array([[1 << bit for bit in row] for row in BRAILLE_BITS], dtype=np.uint32)
+_QUADRANT_BITS = np.array([1, 2, 4, 8], dtype=np.uint32)
+_BRAILLE_BITS = np.array([1 << bit for row in BRAILLE_BITS for bit in row], dtype=np.uint32)
+# Tie-breaks for flat cells: a Bayer order, so equal sub-cells light in a spread pattern.
+_TIES = {
+    4: np.array([0, 2, 3, 1], dtype=np.float32),
+    8: np.array([0, 4, 6, 2, 3, 7, 5, 1], dtype=np.float32),
+}
 
 
-def _masks(bits: npt.NDArray[np.intp], weights: npt.NDArray[np.uint32]) -> Codes:
-    sub_rows, sub_cols = weights.shape
-    rows, cols = bits.shape[0] // sub_rows, bits.shape[1] // sub_cols
-    cells = bits[: rows * sub_rows, : cols * sub_cols].reshape(rows, sub_rows, cols, sub_cols)
-    weighted = cells.astype(np.uint32) * weights[None, :, None, :]
-    return np.asarray(weighted.sum(axis=(1, 3), dtype=np.uint32), dtype=np.uint32)
+def cell_stack(samples: Plane, sub_rows: int, sub_cols: int) -> Plane:
+    """``float32`` (rows * sub_rows, columns * sub_cols[, k]) to (rows, columns, n[, k])."""
+    rows, cols = samples.shape[0] // sub_rows, samples.shape[1] // sub_cols
+    cut = samples[: rows * sub_rows, : cols * sub_cols]
+    tail = cut.shape[2:]
+    out = cut.reshape(rows, sub_rows, cols, sub_cols, *tail).swapaxes(1, 2)
+    return np.ascontiguousarray(out.reshape(rows, cols, sub_rows * sub_cols, *tail))
 
 
-def quadrant_codes(samples: npt.NDArray[np.float32], *, dither: str = "none") -> Codes:
+def _ranks(cells: Plane) -> npt.NDArray[np.intp]:
+    """Rank of each sub-cell in its cell, brightest first: ``intp`` (rows, columns, n)."""
+    n = cells.shape[-1]
+    keyed = cells + _TIES[n] * np.float32(1e-6)
+    order = np.argsort(-keyed, axis=-1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(n, dtype=np.intp)[None, None, :], axis=-1)
+    return ranks
+
+
+def _mask(lit: npt.NDArray[np.bool_], bits: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
+    return np.asarray((lit * bits).sum(axis=-1, dtype=np.uint32), dtype=np.uint32)
+
+
+def lit_by_tone(samples: Plane, sub_rows: int, sub_cols: int, dither: str) -> npt.NDArray[np.bool_]:
+    """Which sub-cells to light, from the cell's tone and ranking: ``bool`` (rows, columns, n)."""
+    cells = cell_stack(samples, sub_rows, sub_cols)
+    n = cells.shape[-1]
+    levels = (np.arange(n + 1) / n).astype(np.float32)
+    count = quantise(cells.mean(axis=-1).astype(np.float32), levels, dither)
+    return np.asarray(_ranks(cells) < count[..., None])
+
+
+def lit_by_colour(
+    luma: Plane, rgb: Plane, sub_rows: int, sub_cols: int, *, black_ground: bool = False
+) -> npt.NDArray[np.bool_]:
+    """The split along the light ranking with the least colour error: ``bool`` (rows, cols, n).
+
+    ``luma`` is ``float32`` (rows * sub_rows, columns * sub_cols) and ``rgb`` the same
+    with 3 channels, both linear light. Each cell's sub-cells are sorted by light; for
+    every split into the k brightest and the rest, the summed squared distance to the
+    two group means follows from cumulative sums, and the smallest wins. With
+    ``black_ground`` (a foreground only) the unlit group shows black instead of its mean.
+    """
+    cells = cell_stack(luma, sub_rows, sub_cols)
+    colours = cell_stack(rgb, sub_rows, sub_cols)
+    n = cells.shape[-1]
+    ranks = _ranks(cells)
+    order = np.argsort(ranks, axis=-1)
+    sorted_rgb = np.take_along_axis(colours, order[..., None], axis=-2)
+    cum = np.cumsum(sorted_rgb, axis=-2)
+    total = cum[..., -1:, :]
+    k = np.arange(1, n, dtype=np.float32)
+    top = cum[..., :-1, :]
+    between = (top**2).sum(-1) / k
+    if not black_ground:
+        between = between + ((total - top) ** 2).sum(-1) / (n - k)
+    whole = (total[..., 0, :] ** 2).sum(-1) / n
+    if black_ground:
+        between = np.concatenate([between, whole[..., None]], axis=-1)
+        whole = np.zeros_like(whole)
+    gain = between - whole[..., None]
+    best = np.argmax(gain, axis=-1) + 1
+    worth = np.take_along_axis(gain, (best - 1)[..., None], axis=-1)[..., 0] > 1e-7
+    count = np.where(worth, best, 0)
+    return np.asarray(ranks < count[..., None])
+
+
+def quadrant_codes(samples: Plane, *, dither: str = "none") -> Codes:
     """``float32`` (rows * 2, columns * 2) light to quadrant block code points."""
-    bits = quantise(samples, _BINARY, dither)
-    return _QUADRANT_CODES[_masks(bits, _QUADRANT_BITS)]
+    return quadrant_from_lit(lit_by_tone(samples, 2, 2, dither))
 
 
-def braille_codes(samples: npt.NDArray[np.float32], *, dither: str = "none") -> Codes:
+def braille_codes(samples: Plane, *, dither: str = "none") -> Codes:
     """``float32`` (rows * 4, columns * 2) light to braille code points."""
-    bits = quantise(samples, _BINARY, dither)
-    return (_masks(bits, _BRAILLE_WEIGHTS) + BRAILLE_BASE).astype(np.uint32)
+    return braille_from_lit(lit_by_tone(samples, 4, 2, dither))
+
+
+def quadrant_from_lit(lit: npt.NDArray[np.bool_]) -> Codes:
+    """``bool`` (rows, columns, 4) lit sub-cells to quadrant block code points."""
+    return _QUADRANT_CODES[_mask(lit, _QUADRANT_BITS)]
+
+
+def braille_from_lit(lit: npt.NDArray[np.bool_]) -> Codes:
+    """``bool`` (rows, columns, 8) lit dots to braille code points."""
+    return (_mask(lit, _BRAILLE_BITS) + np.uint32(BRAILLE_BASE)).astype(np.uint32)
+
+
+# Block symbols over an 8 x 4 grid of sub-cells (row-major): the 16 quadrant patterns,
+# the lower eighths, the left quarter and three-quarter blocks, the upper eighth.
+BLOCK_GRID = (8, 4)
+"""Sub-cells per cell (rows, columns) on which block symbols are matched in colour."""
+
+EXTRA_BLOCKS = "▁▂▃▅▆▇▎▊▔"
+"""Block symbols used in colour besides the quadrants."""
+
+
+def _block_masks() -> tuple[npt.NDArray[np.float32], Codes]:
+    rows, cols = BLOCK_GRID
+    grid_r, grid_c = np.mgrid[0:rows, 0:cols]
+    masks: list[npt.NDArray[np.bool_]] = []
+    codes: list[int] = []
+    for pattern in range(16):
+        quadrant = (grid_r >= rows // 2) * 2 + (grid_c >= cols // 2)  # TL, TR, BL, BR
+        masks.append(((pattern >> quadrant) & 1).astype(bool))
+        codes.append(ord(QUADRANT_BLOCKS[pattern]))
+    for eighths, char in zip((1, 2, 3, 5, 6, 7), "▁▂▃▅▆▇", strict=True):
+        masks.append(grid_r >= rows - eighths)
+        codes.append(ord(char))
+    for quarters, char in ((1, "▎"), (3, "▊")):
+        masks.append(grid_c < quarters)
+        codes.append(ord(char))
+    masks.append(grid_r < 1)
+    codes.append(ord("▔"))
+    flat = np.array([mask.ravel() for mask in masks], dtype=np.float32)
+    return flat, np.array(codes, dtype=np.uint32)
+
+
+BLOCK_MASKS, BLOCK_CODES = _block_masks()
+"""Ink of each block symbol on the ``BLOCK_GRID``, ``float32`` (25, 32), and its code point."""
+
+
+def block_ink(codes: Codes) -> Plane:
+    """Ink of each cell's block symbol on the ``BLOCK_GRID``: ``float32`` (rows, columns, 32)."""
+    order = np.argsort(BLOCK_CODES)
+    where = np.clip(np.searchsorted(BLOCK_CODES[order], codes), 0, len(order) - 1)
+    return np.asarray(BLOCK_MASKS[order[where]], dtype=np.float32)
+
+
+def block_codes_by_colour(rgb: Plane, *, black_ground: bool = False) -> Codes:
+    """Per cell, the block symbol whose two colour groups best reproduce the cell.
+
+    ``rgb`` is ``float32`` linear (rows * 8, columns * 4, 3). For every symbol the
+    cell's sub-cells split into ink and ground; the split with the largest between-group
+    energy (the least squared error to the two group means) wins. With ``black_ground``
+    the ground shows black, so only the ink group's mean counts. Returns ``uint32``
+    (rows, columns).
+    """
+    colours = cell_stack(rgb, *BLOCK_GRID)  # rows, cols, n, 3
+    n = float(colours.shape[-2])
+    # (rows, cols, 3, n) @ (n, masks): the summed colour under each symbol's ink
+    ink = np.matmul(colours.swapaxes(-1, -2), BLOCK_MASKS.T).swapaxes(-1, -2)
+    count = BLOCK_MASKS.sum(axis=1)
+    total = colours.sum(axis=-2)[..., None, :]
+    lit = (ink * ink).sum(-1) / np.maximum(count, 1.0)
+    if black_ground:
+        gain = lit
+    else:
+        ground = total - ink
+        gain = lit + (ground * ground).sum(-1) / np.maximum(n - count, 1.0)
+        gain[..., 0] += np.float32(1e-6)  # a blank cell unless a split is worth it
+    best = np.argmax(gain, axis=-1)
+    return np.asarray(BLOCK_CODES[best], dtype=np.uint32)
+
+
+BRAILLE_DOT_INK = 0.25
+"""Ink of one braille dot over its sub-cell (a dot a quarter of a 2x4 sub-cell in area)."""
+
+
+def braille_ink(codes: Codes) -> Plane:
+    """Ink of each cell's braille pattern at 4 x 2 sub-cells: ``float32`` (rows, columns, 8).
+
+    Computed from the dot bits rather than a font, as fonts differ in braille coverage
+    (the bundled font has none).
+    """
+    masks = (codes.astype(np.uint32) - np.uint32(BRAILLE_BASE))[..., None] & _BRAILLE_BITS
+    return np.asarray((masks > 0) * np.float32(BRAILLE_DOT_INK), dtype=np.float32)

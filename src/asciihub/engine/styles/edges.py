@@ -38,8 +38,13 @@ def edge_codes(
     threshold: float = 0.12,
     dither: str = "none",
     fill: str = SIMPLE_RAMP,
+    fill_light: npt.NDArray[np.float32] | None = None,
 ) -> Codes:
-    """``float32`` (rows * sub_rows, columns * sub_cols) light to edge and fill code points."""
+    """``float32`` (rows * sub_rows, columns * sub_cols) light to edge and fill code points.
+
+    Edges are found on ``samples`` (linear light); the fill's tone comes from
+    ``fill_light`` (the same grid, e.g. the perceptual tone) when given.
+    """
     gy, gx = np.gradient(samples.astype(np.float32))
     gx = gx * 2.0  # a sample is half as wide as tall in a 1:2 cell with 2x4 samples
     jxx = _cell_sum(gx * gx, sub_rows, sub_cols)
@@ -57,7 +62,8 @@ def edge_codes(
     position = np.arange(samples.shape[0], dtype=np.float32) % sub_rows
     low = _cell_sum((gy * gy) * position[:, None], sub_rows, sub_cols) / np.maximum(weights, 1e-9)
     lines = np.where((bins == 0) & (low >= (sub_rows - 1) * 0.7), np.uint32(ord("_")), lines)
-    tone = _cell_sum(samples, sub_rows, sub_cols) / count
+    light = samples if fill_light is None else fill_light
+    tone = _cell_sum(light, sub_rows, sub_cols) / count
     codes = ramp_codes(tone.astype(np.float32), fill, dither=dither)
     is_edge = (strength > threshold) & (coherence > 0.5)
     return np.where(is_edge, lines, codes).astype(np.uint32)

@@ -1,15 +1,13 @@
 """Between editing state and artwork documents; the canonical digest of a state.
 
-Foreground colours map to ``Frame.colors``. Background colours live in the state and
-its snapshots; ``_document_backgrounds`` and ``_frame_backgrounds`` are the only places
-that map them to the document, and they do so once ``Frame`` has a ``backgrounds``
-field (the same shape as ``colors``).
+Foreground colours map to ``Frame.colors``, background colours to
+``Frame.backgrounds`` (the same shape); ``_document_backgrounds`` and
+``_frame_backgrounds`` are the only places that map backgrounds.
 """
 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import json
 from typing import Any
@@ -19,18 +17,15 @@ from asciihub.engine.document import ArtworkDocument, DocumentLimits, Frame, bui
 from ._doc import Doc
 from ._grid import BLANK, Field, FrameRecord
 
-_HAS_BACKGROUNDS = "backgrounds" in {item.name for item in dataclasses.fields(Frame)}
-
 
 def _frame_backgrounds(frame: Frame) -> bytes | None:
-    """A document frame's per-cell background RGB bytes, if the format has them."""
-    value = getattr(frame, "backgrounds", None)
-    return value if isinstance(value, bytes) else None
+    """A document frame's per-cell background RGB bytes, if it has any."""
+    return frame.backgrounds
 
 
 def _document_backgrounds(item: dict[str, Any], backgrounds: bytes | None) -> None:
     """Put a frame's background RGB bytes into a ``build_document`` frame item."""
-    if _HAS_BACKGROUNDS and backgrounds is not None:  # pragma: no cover - after the merge
+    if backgrounds is not None:
         item["backgrounds"] = base64.b64encode(backgrounds).decode("ascii")
 
 
