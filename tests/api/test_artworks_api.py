@@ -165,6 +165,7 @@ async def test_health_metrics_and_openapi(client: Any) -> None:
         "kv": "ok",
         "objects": "ok",
         "queue": "ok",
+        "rooms": "ok",
     }
     created = await create(client)
     await client.get(f"/api/artworks/{created['id']}")

@@ -224,7 +224,8 @@ class Backup:
         for start in range(0, len(batch), OBJECT_CONCURRENCY):
             chunk = batch[start : start + OBJECT_CONCURRENCY]
             bodies = await asyncio.gather(*(self.source.objects.get(r["r2_key"]) for r in chunk))
-            for row, body in zip(chunk, bodies, strict=True):
+            for row, found in zip(chunk, bodies, strict=True):
+                body = found or await self._moved(row)
                 if body is None:  # deleted after the snapshot: as if deleted before
                     self._left_out.add(row["id"])
                     self.summary.left_out.append(row["id"])
@@ -236,6 +237,20 @@ class Backup:
                 self._object(tar, body)
                 kept.append(row)
         return kept
+
+    async def _moved(self, row: dict[str, Any]) -> ObjectBody | None:
+        """The newer version of an artwork updated after the snapshot, if it still exists.
+
+        An update writes the document at a new key and then moves the row to it, so the
+        snapshot's key can be gone while the artwork lives on under another one.
+        """
+        key = await self.source.current_artwork_key(row["id"])
+        if key is None or key == row["r2_key"]:
+            return None
+        body = await self.source.objects.get(key)
+        if body is not None:
+            row["r2_key"] = key
+        return body
 
     def _rederive(self, row: dict[str, Any], body: ObjectBody) -> bool:
         """Take the row's document facts from the newer object; False if unreadable."""

@@ -113,6 +113,11 @@ class Endpoint:
         """Rebuild the full-text search index from the artwork rows."""
         await SqlArtworkRepository(self.db).reindex()
 
+    async def current_artwork_key(self, artwork_id: str) -> str | None:
+        """The object key the artwork's row names now (outside any snapshot), if any."""
+        row = await SqlArtworkRepository(self.db).get(artwork_id)
+        return row.r2_key if row is not None else None
+
     async def reset_sequences(self) -> None:
         """Move id sequences past the copied rows (PostgreSQL)."""
         await reset_sequences(self.db)
