@@ -69,8 +69,8 @@ STYLES: dict[str, StyleInfo] = {
     ),
     "edges": StyleInfo(
         "edges",
-        SIMPLE_RAMP + EDGE_GLYPHS,
-        "line glyphs (/ \\ | - _) along edges, over a tone fill",
+        DENSE_RAMP + EDGE_GLYPHS,
+        "line glyphs (/ \\ | - _) along edges, over the dense ramp's tone fill",
         4,
         2,
     ),

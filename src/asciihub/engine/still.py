@@ -141,7 +141,7 @@ def style_alphabet(options: ConvertOptions) -> str:
     if options.style in ("simple", "dense", "custom"):
         return _ramp_for(options)
     if options.style == "edges":
-        return SIMPLE_RAMP + EDGE_GLYPHS
+        return DENSE_RAMP + EDGE_GLYPHS
     if options.style == "blocks":
         return QUADRANT_BLOCKS
     if options.style == "braille":
@@ -157,7 +157,7 @@ def style_codes(
     dither = options.dither_for(moving=moving)
     if style == "edges":
         light = perceptual_tone(samples) if options.perceptual else None
-        return edge_codes(samples, dither=dither, fill_light=light)
+        return edge_codes(samples, dither=dither, fill=DENSE_RAMP, fill_light=light)
     if options.perceptual:
         samples = perceptual_tone(samples)
     if style == "shape":

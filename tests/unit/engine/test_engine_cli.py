@@ -33,6 +33,19 @@ def test_convert_prints_plain_text(tmp_path: Path) -> None:
     assert "\x1b" not in done.stdout
 
 
+def test_convert_tone_flag(tmp_path: Path) -> None:
+    image = str(FIXTURES / "gradient.png")
+    default = run("convert", image, "--width", "24", cwd=tmp_path)
+    linear = run("convert", image, "--width", "24", "--tone", "linear", cwd=tmp_path)
+    assert default.returncode == linear.returncode == 0
+    assert default.stdout == (FIXTURES / "gradient.dense.golden.txt").read_text(encoding="utf-8")
+    assert linear.stdout != default.stdout
+    bad = run("convert", image, "--tone", "bright", cwd=tmp_path)
+    assert bad.returncode != 0
+    assert "unknown tone curve 'bright'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
 def test_convert_writes_a_document_with_colours(tmp_path: Path) -> None:
     out = tmp_path / "art.json"
     done = run(
