@@ -82,7 +82,8 @@ EDIT_PAGE = {  # the editor for editors; others who may see it go to the viewer 
     "view_link": "303 303 303",
     "edit_link": "200 200 200",
 }
-EMBED = {**VIEW, "view_link": "404 200 200", "edit_link": "404 200 200"}  # no links in iframes
+# Other sites may frame /embed/: it shows what an anonymous visitor may see, to anyone.
+EMBED = {**{name: "404 200 200" for name in PRINCIPALS}, "revoked_token": "401 401 401"}
 OEMBED = {**{name: "404 200 200" for name in PRINCIPALS}, "revoked_token": "401 401 401"}
 
 # (method, route template, request path, body, table, OK status, destructive)

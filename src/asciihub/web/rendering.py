@@ -38,7 +38,7 @@ _JSON_ESCAPES = {
     0x2028: "\\u2028",
     0x2029: "\\u2029",
 }
-MACHINE_PATHS = ("/api/", "/healthz", "/metrics", "/openapi.json", "/ws/", "/oembed")
+MACHINE_PATHS = ("/api/", "/healthz", "/metrics", "/openapi.json", "/ws/", "/oembed", "/objects/")
 
 
 def json_island(value: Any) -> Markup:

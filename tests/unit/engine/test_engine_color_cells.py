@@ -165,19 +165,14 @@ def test_raster_frames_fill_cell_backgrounds() -> None:
 
 
 def test_artwork_page_carries_colours_for_the_player() -> None:
-    from asciihub.web.pages import templates
+    from asciihub.web.pages import _player_data
 
     red = base64.b64encode(bytes([255, 0, 0]) * 2).decode()
-    frame = {"text": "ab", "duration_ms": 100, "colors": red, "backgrounds": red}
-    art = {"id": "a1", "title": "t", "owner": "o", "width": 2, "height": 1}
-    page = templates.get_template("artwork.html").render(
-        art={**art, "frame_count": 1, "frames": [frame], "tags": []}, player_json="{}"
-    )
-    assert 'id="colors"' in page and red in page and "/static/player.js" in page
-    plain = templates.get_template("artwork.html").render(
-        art={**art, "frame_count": 1, "frames": [{"text": "ab"}], "tags": []}, player_json="{}"
-    )
-    assert 'id="colors"' not in plain
+    coloured = {"text": "ab", "duration_ms": 100, "colors": red, "backgrounds": red}
+    plain = {"text": "cd", "duration_ms": 100, "colors": None, "backgrounds": None}
+    data = _player_data({"width": 2, "height": 1, "fps": 10.0, "frames": [coloured, plain]})
+    assert data["frames"][0] == coloured
+    assert data["frames"][1] == {"text": "cd", "duration_ms": 100}
 
 
 def test_raster_draws_braille_as_dots() -> None:
