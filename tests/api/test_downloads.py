@@ -10,7 +10,6 @@ import pytest
 
 from asciihub.storage.objects.protocol import HttpMetadata
 
-
 # Only the file backend's links come here: S3 (and R2) serve their own presigned links.
 pytestmark = pytest.mark.parametrize("deployment_settings", ["embedded", "mixed"], indirect=True)
 
