@@ -144,46 +144,15 @@ class _Deadlines:
             self._head_bytes += len(data)
 
 
-class GuardedH11Protocol(_Deadlines, H11Protocol):
-    """uvicorn's h11 protocol with header and body deadlines."""
+def _guarded(base: Any, name: str) -> type[asyncio.Protocol]:
+    """``base`` (a uvicorn HTTP protocol class) with header and body deadlines."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._guard_init()
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm(self._limits.header_timeout, "head")
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
-    def data_received(self, data: bytes) -> None:
-        self._guard_data(data)
-        super().data_received(data)
-        self._sync()
-
-    def on_response_complete(self) -> None:
-        self._disarm()
-        self._phase = "idle"
-        super().on_response_complete()
-        self._sync()  # a pipelined request may have started already
-
-
-def _httptools_protocol() -> type[asyncio.Protocol] | None:
-    if importlib.util.find_spec("httptools") is None:
-        return None
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-    class GuardedHttpToolsProtocol(_Deadlines, HttpToolsProtocol):
-        """uvicorn's httptools protocol with header and body deadlines and a header cap."""
-
+    class Guarded(_Deadlines, base):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._guard_init()
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
             self._arm(self._limits.header_timeout, "head")
 
@@ -200,10 +169,21 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
             self._disarm()
             self._phase = "idle"
             super().on_response_complete()
-            self._sync()
+            self._sync()  # a pipelined request may have started already
 
-    GuardedHttpToolsProtocol.__qualname__ = "GuardedHttpToolsProtocol"
-    return GuardedHttpToolsProtocol
+    Guarded.__name__ = Guarded.__qualname__ = name
+    return Guarded
+
+
+GuardedH11Protocol = _guarded(H11Protocol, "GuardedH11Protocol")
+
+
+def _httptools_protocol() -> type[asyncio.Protocol] | None:
+    if importlib.util.find_spec("httptools") is None:
+        return None
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    return _guarded(HttpToolsProtocol, "GuardedHttpToolsProtocol")
 
 
 GuardedHttpToolsProtocol = _httptools_protocol()
