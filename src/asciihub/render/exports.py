@@ -15,6 +15,7 @@ import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from asciihub.engine.document import ArtworkDocument
 from asciihub.render.animated import gif_bytes, mp4_bytes
@@ -54,6 +55,10 @@ class ExportFormat:
     """Draws every frame (so ``export_max_frames`` applies)."""
     module: str | None = None
     """An optional dependency the renderer needs (``av`` for MP4)."""
+    stream: Callable[[ArtworkDocument, RenderOptions, BinaryIO], None] | None = None
+    """Writes the file to a binary file object as it is made, one frame at a time,
+    instead of building it in memory (the animated encoders); ``render`` then only
+    collects what it writes."""
 
     @property
     def is_available(self) -> bool:
@@ -146,4 +151,22 @@ def pixel_shape(columns: int, rows: int, font_size: int) -> tuple[int, int]:
 
 def render_export(document: ArtworkDocument, name: str, options: RenderOptions) -> bytes:
     """The bytes of ``document`` in the export format ``name`` (a key of EXPORT_FORMATS)."""
-    return EXPORT_FORMATS[name].render(document, options)
+    fmt = EXPORT_FORMATS[name]
+    if fmt.stream is None:
+        return fmt.render(document, options)
+    buffer = io.BytesIO()
+    fmt.stream(document, options, buffer)
+    return buffer.getvalue()
+
+
+def write_export(
+    document: ArtworkDocument, name: str, options: RenderOptions, out: BinaryIO
+) -> None:
+    """Write ``document`` in the export format ``name`` to ``out`` (a binary file
+    object, e.g. a spooled temporary file); streaming formats never hold the whole
+    output or all frames in memory."""
+    fmt = EXPORT_FORMATS[name]
+    if fmt.stream is None:
+        out.write(fmt.render(document, options))
+    else:
+        fmt.stream(document, options, out)
