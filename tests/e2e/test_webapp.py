@@ -148,11 +148,13 @@ def coloured_frames(width: int = 48, height: int = 12, count: int = 3) -> list[d
 
 
 def photo_bytes() -> bytes:
-    """A small colourful PNG to upload."""
+    """A small colourful PNG to upload (a graded sky, so dithering and tone show)."""
     from PIL import Image, ImageDraw
 
-    image = Image.new("RGB", (160, 120), (20, 30, 60))
+    image = Image.new("RGB", (160, 120))
     draw = ImageDraw.Draw(image)
+    for y in range(120):
+        draw.line((0, y, 160, y), fill=(20 + y, 30 + y, 60 + y))
     draw.ellipse((30, 20, 130, 100), fill=(240, 180, 40))
     draw.rectangle((0, 90, 160, 120), fill=(40, 160, 80))
     out = io.BytesIO()
@@ -210,12 +212,26 @@ def _upload_and_convert(page: Any, site: str) -> None:
     from playwright.sync_api import expect
 
     expect(page.locator("#preview")).to_be_visible()
-    page.check("input[name=style][value=shape]", force=True)
+    page.check("input[name=style][value=dense]", force=True)
     page.fill("#convert-form input[name=width]", "60")
     page.select_option("#convert-form select[name=color]", "truecolor")
+    page.select_option("#convert-form select[name=dither]", "floyd-steinberg")
+    page.select_option("#convert-form select[name=tone]", "linear")
     page.click("#convert-form button[type=submit]")
     page.wait_for_url("**/a/**", timeout=60_000)
     expect(page.locator("#art-title")).to_have_text("sunset")
+    # The dithering and tone chosen on the form are the ones the engine used.
+    from asciihub.engine import convert
+
+    artwork_id = page.url.rsplit("/", 1)[-1]
+    frames = page.evaluate(f"() => fetch('/api/artworks/{artwork_id}').then(r => r.json())")
+    text = frames["frames"][0]["text"]
+
+    def engine(**options: str) -> str:
+        return convert(photo_bytes(), width=60, style="dense", color="truecolor", **options).text
+
+    assert text == engine(dither="floyd-steinberg", tone="linear")
+    assert text != engine()
 
 
 def test_upload_and_convert_a_photo_with_live_progress(browser: Any, site: str) -> None:

@@ -44,7 +44,7 @@ async def convert(request: Request) -> Response:
     if kind != "multipart/form-data":
         message = "send the upload as multipart/form-data with a `file` field"
         raise UnsupportedMedia(message, code="expected_multipart")
-    async with request.form(max_files=1, max_fields=8) as form:
+    async with request.form(max_files=1, max_fields=10) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             message = "the form needs a `file` field holding the image, GIF or video"

@@ -44,6 +44,18 @@ JOB_SCHEMAS: dict[str, Any] = {
                 "default": "truecolor",
                 "description": "Any but none stores an ink and a background colour per cell.",
             },
+            "dither": {
+                "type": "string",
+                "enum": ["auto", "none", "floyd-steinberg", "ordered"],
+                "default": "auto",
+                "description": "Dithering of the tone levels; auto dithers only braille.",
+            },
+            "tone": {
+                "type": "string",
+                "enum": ["perceptual", "linear"],
+                "default": "perceptual",
+                "description": "Tone curve: perceptual (stretched sRGB) or linear light.",
+            },
             "title": {"type": "string", "maxLength": 200},
             "visibility": {"type": "string", "enum": ["private", "unlisted", "public"]},
         },

@@ -111,6 +111,20 @@ def color_modes() -> tuple[str, ...]:
     return COLOR_MODES
 
 
+def dither_modes() -> tuple[str, ...]:
+    """Dithering modes a conversion accepts (the first is the engine's default)."""
+    from asciihub.engine.charsets import DITHER_MODES
+
+    return DITHER_MODES
+
+
+def tone_modes() -> tuple[str, ...]:
+    """Tone curves a conversion accepts (the first is the engine's default)."""
+    from asciihub.engine.charsets import TONE_MODES
+
+    return TONE_MODES
+
+
 def render_banner(payload: Any, max_width: int) -> dict[str, Any]:
     """Check a banner request and draw it: ``{"text", "width", "height", "font"}``."""
     from asciihub.engine.figlet import MAX_BANNER_TEXT, banner

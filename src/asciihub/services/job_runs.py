@@ -221,6 +221,9 @@ class JobRunner:
             "width": int(params["width"]),
             "style": str(params["style"]),
             "color": str(params["color"]),
+            # jobs queued before dither and tone were options carry neither
+            "dither": str(params.get("dither", "auto")),
+            "tone": str(params.get("tone", "perceptual")),
             "cell_aspect": self.limits.cell_aspect,
             "limits": self.engine_limits,
         }

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from asciihub.engine.charsets import DITHER_MODES, TONE_MODES
 from asciihub.errors import (
     AsciihubError,
     DependencyDown,
@@ -139,6 +140,9 @@ GENERATE_FIELDS = frozenset(
     {"prompt", "frames", "style", "width", "height", "title", "visibility", "seed", "fps"}
 )
 
+CONVERT_FIELDS = frozenset({"width", "style", "color", "dither", "tone", "title", "visibility"})
+"""The form fields of a conversion request besides ``file``."""
+
 
 class JobService:
     """Submitting jobs, reading them, and the transitions workers make."""
@@ -206,7 +210,7 @@ class JobService:
 
     def parse_conversion(self, form: dict[str, Any]) -> dict[str, Any]:
         """Checked options of a conversion request (the form fields besides ``file``)."""
-        unknown = sorted(set(form) - {"width", "style", "color", "title", "visibility"})
+        unknown = sorted(set(form) - CONVERT_FIELDS)
         if unknown:
             message = f"unknown form fields: {', '.join(unknown)}"
             raise InvalidInput(message, code="unknown_field")
@@ -218,6 +222,8 @@ class JobService:
             "width": _int(form.get("width", 80), "width", 1, self.limits.max_width),
             "style": _choice(form.get("style", "dense"), "style", self.limits.styles),
             "color": _choice(form.get("color", "truecolor"), "color", COLOR_MODES),
+            "dither": _choice(form.get("dither", DITHER_MODES[0]), "dither", DITHER_MODES),
+            "tone": _choice(form.get("tone", TONE_MODES[0]), "tone", TONE_MODES),
             "title": str(title) if title is not None else None,
             "visibility": _choice(form.get("visibility", "private"), "visibility", VISIBILITIES),
         }

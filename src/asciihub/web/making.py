@@ -11,7 +11,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from asciihub.errors import AsciihubError
-from asciihub.services.catalog import color_modes, font_list, scene_list, style_samples
+from asciihub.services.catalog import (
+    color_modes,
+    dither_modes,
+    font_list,
+    scene_list,
+    style_samples,
+    tone_modes,
+)
 from asciihub.services.preferences import THEMES
 from asciihub.services.remix import RemixService
 from asciihub.services.tokens import SCOPES
@@ -83,6 +90,8 @@ async def new_page(request: Request) -> Response:
         scenes=scene_list(),
         fonts=font_list(),
         colors=color_modes(),
+        dithers=dither_modes(),
+        tones=tone_modes(),
         templates=hot,
         max_width=limits.max_width,
         max_frames=limits.jobs_max_frames,
