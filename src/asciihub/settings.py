@@ -85,7 +85,8 @@ class Settings:
     port: int = _setting(8000, "Port `asciihub serve` listens on.", low=0, high=65535)
     public_url: str = _setting(
         "",
-        "The site's public base URL, used in share links. Empty means http://HOST:PORT.",
+        "The site's public base URL, used in share, e-mail and download links. "
+        "Empty means http://HOST:PORT (the bound port under --port 0).",
     )
     max_body_bytes: int = _setting(
         8 * 1024 * 1024, "Largest request body accepted, in bytes.", low=1024
@@ -616,8 +617,16 @@ class Settings:
         return self.rooms_url or f"sqlite://{self.data_path / 'rooms.sqlite3'}"
 
     def resolved_public_url(self) -> str:
-        """The base URL links are built on."""
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        """The base URL links are built on: ``public_url``, else the listening address.
+
+        Never the request's ``Host`` header (nothing checks it against a list, so it is
+        the client's to choose). ``asciihub serve --port 0`` binds first and passes the
+        bound port here.
+        """
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
 
 def setting_fields() -> list[dataclasses.Field[Any]]:

@@ -2,7 +2,8 @@
 
 The backends are opened before the socket listens, so a start-up problem (a missing
 driver, a refused setting, an unreachable database) is one line on stderr and a
-non-zero exit, never a lifespan traceback. Both paths, one process and
+non-zero exit, never a lifespan traceback. ``--port 0`` binds a free port before
+the services are built, so every link they make carries the real port. Both paths, one process and
 ``--workers N``, run with the socket limits of :mod:`asciihub.api.http_guard`.
 """
 
@@ -39,10 +40,29 @@ def serve(
     if workers > 1:
         _serve_many(settings, workers, cli.config, cli.data_dir)
         return
+    settings, sockets = _bound(settings)
     server = _single_server(settings)
-    server.run()
+    server.run(sockets=sockets)
     if not server.started:
         raise typer.Exit(STARTUP_FAILURE)
+
+
+def _bound(settings: Any) -> tuple[Any, list[Any] | None]:
+    """With ``--port 0``, bind a free port now and give the settings that port.
+
+    Links built without a request (share links, e-mails, export downloads) come from
+    ``resolved_public_url()``, which the services read when they are built: binding
+    first makes them carry the port the server really listens on, not ``:0``. The
+    socket listens only once the services are open.
+    """
+    import dataclasses
+
+    from asciihub.api.http_guard import uvicorn_config
+
+    if settings.port != 0:
+        return settings, None
+    sock = uvicorn_config(settings, None).bind_socket()
+    return dataclasses.replace(settings, port=sock.getsockname()[1]), [sock]
 
 
 def _single_server(settings: Any) -> Any:
