@@ -592,6 +592,20 @@ def test_settings_tokens_theme_and_deleting_the_account(browser: Any, site: str)
     watched.shot("profile-avatar")
     page.goto(site + "/settings")
 
+    # Export all my data: progress, then the archive downloads (a zip holding my artwork).
+    http.post("/api/artworks", json={"title": "mine", "frames": [{"text": "hi"}]})
+    with page.expect_download(timeout=60_000) as download:
+        page.click("#export-data")
+    archive = download.value.path()
+    import zipfile
+
+    with zipfile.ZipFile(archive) as zipped:
+        assert any(
+            "mine" in zipped.read(name).decode("utf-8", "replace") for name in zipped.namelist()
+        )
+    expect(page.locator("#export-data-status")).to_have_text("Your archive is ready.")
+    watched.shot("settings-export-data")
+
     # Deleting the account asks first, then logs out; the login no longer works.
     page.on("dialog", lambda dialog: dialog.accept())
     page.fill("#delete-form input[name=password]", PASSWORD)

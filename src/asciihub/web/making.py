@@ -67,7 +67,7 @@ async def settings_page(request: Request) -> Response:
         styles=[s.name for s in style_samples()],
         colors=color_modes(),
         max_width=built.settings.max_width,
-        can_export_data="/api/me/export" in routes,
+        can_export_data="/api/me/export-all" in routes,
     )
 
 

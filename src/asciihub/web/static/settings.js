@@ -87,12 +87,28 @@
   var exportData = byId("export-data");
   if (exportData) {
     exportData.addEventListener("click", function () {
-      A.say("export-data-status", "Preparing…");
-      A.api("POST", "/api/me/export").then(function (job) {
-        var url = job && job.download_url;
-        if (url) { window.location.assign(url); A.say("export-data-status", "Downloading."); }
-        else { A.say("export-data-status", "Started; you will get the download when it is ready."); }
-      }, function (err) { A.say("export-data-status", err.message, true); });
+      var bar = byId("export-data-progress"), link = byId("export-data-link");
+      exportData.disabled = true;
+      link.hidden = true;
+      bar.value = 0;
+      bar.hidden = false;
+      A.say("export-data-status", "Preparing the archive…");
+      A.api("POST", "/api/me/export-all").then(function (job) {
+        return A.pollJob("/api/jobs/" + job.job_id, function (fraction) { bar.value = fraction; })
+          .then(function () { return job; });
+      }).then(function (job) {
+        bar.value = 1;
+        // This site's own address (download_url is built on the configured public_url).
+        link.href = "/api/me/export-all/" + job.job_id + "/download";
+        link.hidden = false;
+        exportData.disabled = false;
+        A.say("export-data-status", "Your archive is ready.");
+        link.click();
+      }, function (err) {
+        bar.hidden = true;
+        exportData.disabled = false;
+        A.say("export-data-status", err.message, true);
+      });
     });
   }
 })();
