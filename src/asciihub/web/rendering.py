@@ -112,7 +112,7 @@ async def page(
 async def error_page(request: Request, exc: AsciihubError) -> HTMLResponse:
     """An error as a page with the site's header (status from the error)."""
     # No address in the page: a hidden artwork's 404 is byte-identical to a missing one's.
-    return await page(request, "error.html", status=exc.status, error=exc, path="/")
+    return await page(request, "error.html", status=exc.status, error=exc, path="", next_path="/")
 
 
 def is_machine_path(path: str) -> bool:
