@@ -60,3 +60,13 @@ async def test_unknown_dither_or_tone_lists_the_choices(
     error = response.json()["error"]
     assert error["code"] == f"invalid_{field}"
     assert all(choice in error["message"] for choice in choices)
+
+
+def test_the_openapi_document_lists_the_engine_choices() -> None:
+    from asciihub.api.openapi_jobs import JOB_SCHEMAS
+
+    fields = JOB_SCHEMAS["ConvertRequest"]["properties"]
+    assert tuple(fields["dither"]["enum"]) == DITHER_MODES
+    assert fields["dither"]["default"] == DITHER_MODES[0]
+    assert tuple(fields["tone"]["enum"]) == TONE_MODES
+    assert fields["tone"]["default"] == TONE_MODES[0]

@@ -69,7 +69,11 @@ async def test_convert_uploads_then_makes_an_artwork(jobs_client: Any) -> None:
     artwork = (await jobs_client.get(f"/api/artworks/{job['artwork_id']}")).json()
     assert artwork["width"] == 20
     row = await jobs_client.services.background.jobs.repo.get(job["id"])
-    assert await jobs_client.services.objects.get(row.params["media_key"]) is None
+
+    async def upload_dropped() -> bool:  # dropped just after the job is marked done
+        return await jobs_client.services.objects.get(row.params["media_key"]) is None
+
+    await eventually(upload_dropped)
 
 
 @pytest.mark.parametrize(
