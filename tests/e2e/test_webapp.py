@@ -487,6 +487,8 @@ def test_a_phone_shows_the_art_without_horizontal_scrolling(browser: Any, site: 
         "() => { const a = document.getElementById('art'); return [a.scrollWidth, a.clientWidth]; }"
     )
     assert fits[0] <= fits[1] + 1, f"the art is cut or scrolls: {fits}"
+    remix = page.locator(".actions >> text=Log in to remix")  # a visitor is asked to log in
+    assert remix.get_attribute("href") == f"/login?next=/a/{wide['id']}"
     watched.check()
     context.close()
 
