@@ -829,3 +829,117 @@ def test_watch_together_follows_the_host(browser: Any, site: str) -> None:
     viewer.check()
     viewer_context.close()
     host_context.close()
+
+
+def test_the_owner_edits_title_visibility_and_tags(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    context, http, _handle = logged_in(browser, site)
+    art = http.post(
+        "/api/artworks", json={"title": "Draft", "frames": [{"text": "hello\nthere"}]}
+    ).json()
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto(f"{site}/a/{art['id']}")
+    page.click("[data-open=edit-dialog]")
+    page.fill("#edit-title", "Renamed")
+    page.select_option("#edit-visibility", "public")
+    page.fill("#edit-tags", "greetings, Words")
+    watched.shot("edit-details")
+    page.click("#edit-form button[type=submit]")
+    expect(page.locator("#art-title")).to_have_text("Renamed")
+    expect(page.locator(".art-head .badge")).to_have_text("public")
+    saved = http.get(f"/api/artworks/{art['id']}").json()
+    assert (saved["title"], saved["visibility"], saved["tags"]) == (
+        "Renamed",
+        "public",
+        ["greetings", "words"],
+    )
+    page.goto(site + "/?tag=greetings")  # public now: in the gallery under its tag
+    expect(page.locator(".card .title")).to_have_text(["Renamed"])
+    watched.check()
+    context.close()
+
+
+def test_the_editor_tools(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    rows, cols = 6, 12
+    context, http, _handle = logged_in(browser, site)
+    art = http.post(
+        "/api/artworks",
+        json={"title": "Tools", "frames": [{"text": "\n".join([" " * cols] * rows)}]},
+    ).json()
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto(f"{site}/a/{art['id']}/edit")
+    expect(page.locator("#ed-status")).to_have_attribute("data-state", "saved")
+
+    def cell(r: int, c: int) -> tuple[float, float]:
+        return _cell(page, r, c, rows, cols)
+
+    def drag(tool: str, a: tuple[int, int], b: tuple[int, int]) -> None:
+        page.click(f"label.tool:has(input[value={tool}])")
+        page.mouse.move(*cell(*a))
+        page.mouse.down()
+        page.mouse.move(*cell(*b), steps=6)
+        page.mouse.up()
+
+    def grid() -> list[str]:
+        return _editor_text(page).split("\n")
+
+    def becomes(expected: list[str]) -> None:
+        wait_until(lambda: grid() == expected)
+
+    page.fill("#ed-char", "*")
+    drag("rect", (1, 1), (4, 8))
+    box = [" " * cols, " ******** ", " *      * ", " *      * ", " ******** ", " " * cols]
+    becomes([line.ljust(cols) for line in box])
+
+    page.fill("#ed-char", ".")
+    page.click("label.tool:has(input[value=fill])")
+    page.mouse.click(*cell(2, 3))
+    box[2] = box[3] = " *......* "
+    becomes([line.ljust(cols) for line in box])
+
+    page.fill("#ed-char", "-")
+    drag("line", (5, 0), (5, cols - 1))
+    box[5] = "-" * cols
+    becomes([line.ljust(cols) for line in box])
+
+    page.fill("#ed-char", "x")  # the eyedropper takes the character under it
+    page.click("label.tool:has(input[value=pick])")
+    page.mouse.click(*cell(1, 1))
+    expect(page.locator("#ed-char")).to_have_value("*")
+
+    page.click("label.tool:has(input[value=erase])")
+    page.mouse.click(*cell(4, 8))
+    erased = [line.ljust(cols) for line in box]
+    erased[4] = erased[4][:8] + " " + erased[4][9:]
+    becomes(erased)
+    page.keyboard.press("Control+z")  # undo brings the cell back, redo takes it again
+    becomes([line.ljust(cols) for line in box])
+    page.click("#ed-redo")
+    becomes(erased)
+
+    # Select two rows of three cells, copy, move the cursor with the keys and paste.
+    drag("select", (1, 1), (2, 3))
+    page.keyboard.press("Control+c")
+    page.keyboard.press("ArrowUp")
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Control+v")
+    pasted = list(erased)
+    pasted[1] = pasted[1][:9] + "***"
+    pasted[2] = pasted[2][:9] + "*.."
+    becomes(pasted)
+    expect(page.locator("#ed-status")).to_have_attribute("data-state", "saved")
+
+    def stored() -> list[str]:  # the room saves what everyone sees
+        text = http.get(f"/api/artworks/{art['id']}").json()["frames"][0]["text"]
+        return [line.rstrip() for line in text.split("\n")]
+
+    wait_until(lambda: stored() == [line.rstrip() for line in pasted])
+    watched.shot("editor-tools")
+    watched.check()
+    context.close()
