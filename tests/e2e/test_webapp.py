@@ -940,6 +940,24 @@ def test_the_editor_tools(browser: Any, site: str) -> None:
         return [line.rstrip() for line in text.split("\n")]
 
     wait_until(lambda: stored() == [line.rstrip() for line in pasted])
+
+    # A colour: red ink drawn at the corner is stored per cell; the eyedropper reads it.
+    page.click("label.tool:has(input[value=draw])")
+    page.uncheck("#ed-fg-none")
+    page.fill("#ed-fg", "#ff0000")
+    page.fill("#ed-char", "@")
+    page.mouse.click(*cell(0, 0))
+
+    def corner_ink() -> bytes:
+        frame = http.get(f"/api/artworks/{art['id']}").json()["frames"][0]
+        return base64.b64decode(frame.get("colors") or "")[:3]
+
+    wait_until(lambda: corner_ink() == b"\xff\x00\x00")
+    page.check("#ed-fg-none")
+    page.click("label.tool:has(input[value=pick])")
+    page.mouse.click(*cell(0, 0))
+    expect(page.locator("#ed-fg")).to_have_value("#ff0000")
+    expect(page.locator("#ed-fg-none")).not_to_be_checked()
     watched.shot("editor-tools")
     watched.check()
     context.close()
