@@ -262,6 +262,96 @@ def test_upload_and_convert_a_photo_with_live_progress(browser: Any, site: str) 
     context.close()
 
 
+def animated_gif(count: int = 6) -> bytes:
+    """A small animated GIF: a bright square moving across a dark field."""
+    from PIL import Image, ImageDraw
+
+    frames = []
+    for k in range(count):
+        image = Image.new("RGB", (96, 48), (10, 20, 40))
+        ImageDraw.Draw(image).rectangle((k * 12, 12, k * 12 + 24, 36), fill=(250, 200, 60))
+        frames.append(image)
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=120, loop=0)
+    return out.getvalue()
+
+
+def test_drop_an_animated_gif_and_convert_it(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    context, http, _handle = logged_in(browser, site)
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto(site + "/new")
+    data = base64.b64encode(animated_gif()).decode()
+    transfer = page.evaluate_handle(
+        """(data) => {
+            const bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0));
+            const moved = new DataTransfer();
+            moved.items.add(new File([bytes], "square.gif", { type: "image/gif" }));
+            return moved;
+        }""",
+        data,
+    )
+    page.dispatch_event("#drop", "dragenter", {"dataTransfer": transfer})
+    expect(page.locator("#drop")).to_have_class("drop over")
+    page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+    expect(page.locator("#preview")).to_be_visible()  # the dropped file is the one chosen
+    expect(page.locator("#drop-text")).to_contain_text("square.gif")
+    assert page.evaluate("() => document.getElementById('file').files[0].name") == "square.gif"
+    page.fill("#convert-form input[name=width]", "32")
+    watched.shot("make-dropped")
+    page.click("#convert-form button[type=submit]")
+    page.wait_for_url("**/a/**", timeout=60_000)
+    expect(page.locator("#art-title")).to_have_text("square")
+    art = http.get(f"/api/artworks/{page.url.rsplit('/', 1)[-1]}").json()
+    assert art["frame_count"] == 6 and art["width"] == 32
+    expect(page.locator("#position")).to_contain_text("/ 6")
+    watched.check()
+    context.close()
+
+
+def small_video() -> bytes:
+    """A five-frame MP4 (MPEG-4 part 2, so any FFmpeg build writes it)."""
+    import av
+    import numpy as np
+
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for k in range(5):
+            pixels = np.zeros((48, 64, 3), np.uint8)
+            pixels[:, k * 10 : k * 10 + 10] = 255
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+def test_a_chosen_video_is_previewed_then_converted(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    context, http, _handle = logged_in(browser, site)
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto(site + "/new")
+    page.set_input_files(
+        "#file", files=[{"name": "bar.mp4", "mimeType": "video/mp4", "buffer": small_video()}]
+    )
+    expect(page.locator("#preview-video")).to_be_visible()
+    expect(page.locator("#preview")).to_be_hidden()
+    assert page.get_attribute("#preview-video", "src").startswith("blob:")
+    page.fill("#convert-form input[name=width]", "24")
+    page.click("#convert-form button[type=submit]")
+    page.wait_for_url("**/a/**", timeout=60_000)
+    art = http.get(f"/api/artworks/{page.url.rsplit('/', 1)[-1]}").json()
+    assert art["frame_count"] == 5 and art["width"] == 24
+    watched.check()
+    context.close()
+
+
 def test_convert_without_sockets_polls_the_job(browser: Any, site: str) -> None:
     context, http, _handle = logged_in(browser, site)
     context.route_web_socket("**/ws/**", lambda ws: ws.close())  # no socket gets through

@@ -23,7 +23,9 @@ from asciihub.errors import TooLarge
 from asciihub.services.numbers import whole_number
 
 _CSP = (
-    b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    # media-src blob: lets /new preview a chosen video (object URLs are same-origin only)
+    b"default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; "
+    b"script-src 'self'; "
     b"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
 )
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [

@@ -89,12 +89,17 @@
   function showFile(chosen) {
     if (!chosen) { return; }
     dropText.textContent = chosen.name + " (" + Math.ceil(chosen.size / 1024) + " KB) — choose another";
+    var video = byId("preview-video");
+    if (video.src) { URL.revokeObjectURL(video.src); video.removeAttribute("src"); }
+    video.hidden = true;
+    preview.hidden = true;
     if (/^image\//.test(chosen.type)) {
       var reader = new FileReader();
       reader.onload = function () { preview.src = reader.result; preview.hidden = false; };
       reader.readAsDataURL(chosen);
-    } else {
-      preview.hidden = true;
+    } else if (/^video\//.test(chosen.type)) {
+      video.src = URL.createObjectURL(chosen);
+      video.hidden = false;
     }
     var title = convertForm.querySelector("input[name=title]");
     if (!title.value) { title.placeholder = chosen.name.replace(/\.[^.]+$/, ""); }
