@@ -563,6 +563,7 @@ async def build_background(
             max_frames=settings.export_max_frames,
             max_pixels=settings.export_max_pixels,
             font_size=settings.export_font_size,
+            spool_bytes=settings.export_spool_bytes,
         ),
         public_url=settings.resolved_public_url(),
         presigned_downloads=settings.export_presigned_downloads,
