@@ -29,7 +29,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
 from asciihub.engine.document import ArtworkDocument
@@ -78,6 +78,10 @@ log = logging.getLogger(__name__)
 _FIELDS = frozenset({"format"})
 LINK_TTL = 900
 """Seconds a presigned download link lives."""
+SUBMIT_GRACE = timedelta(seconds=60)
+"""How long a new export row may be without its job (another request is queueing it)
+before a request takes the job for lost (a crash between the two writes) and queues
+a new one."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +241,8 @@ class ExportService:
             return self._answer(row, "done")
         if job is not None and job.status in ("queued", "running"):
             return self._answer(row, job.status)
+        if job is None and self.clock() - row.created_at < SUBMIT_GRACE:
+            return self._answer(row, "queued")  # a concurrent request is queueing it now
         # the job failed, or is gone, or finished a file that is gone since: again
         row = await self._resubmit(row, principal)
         return self._answer(row, "queued")
