@@ -457,6 +457,7 @@ def build_export_all(
         ),
         ttl_seconds=settings.export_all_ttl,
         public_url=settings.resolved_public_url(),
+        spool_bytes=settings.export_spool_bytes,
     )
 
 

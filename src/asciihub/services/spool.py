@@ -29,7 +29,8 @@ class Spooled:
     sha256: str
 
 
-def _measure(file: IO[bytes]) -> tuple[int, str]:
+def measure(file: IO[bytes]) -> tuple[int, str]:
+    """Size and hex SHA-256 of a whole file, read from its start; left at offset 0."""
     file.seek(0)
     digest = hashlib.sha256()
     size = 0
@@ -49,7 +50,7 @@ def spool(write: Callable[[BinaryIO], None], threshold: int) -> Spooled:
     file = tempfile.SpooledTemporaryFile(max_size=threshold, mode="w+b")
     try:
         write(file)  # type: ignore[arg-type]
-        size, sha256 = _measure(file)
+        size, sha256 = measure(file)
     except BaseException:
         file.close()
         raise
