@@ -266,3 +266,39 @@ async def test_an_export_whose_file_is_gone_is_made_again(live: LiveServer) -> N
         assert status["job_id"] == retried.json()["job_id"]
         fetched = await owner.get(f"/api/exports/{first['export_id']}/download")
         assert fetched.status_code == 200 and fetched.content.startswith(b"\x89PNG")
+
+
+async def test_fsck_removes_the_exports_of_an_artwork_that_is_gone(live: LiveServer) -> None:
+    from asciihub.bootstrap import input_limits
+    from asciihub.services.fsck import Fsck
+
+    services = live.services
+    async with live.client() as owner:
+        await signup(owner)
+        artwork_id = await create(owner, "public")
+        kept_id = await create(owner, "public")
+        export_id = (await ask(owner, artwork_id, "txt")).json()["export_id"]
+        kept_export = (await ask(owner, kept_id, "txt")).json()["export_id"]
+        await done(owner, export_id)
+        await done(owner, kept_export)
+    key = (await services.background.exports.repo.get(export_id)).object_key
+    kept_key = (await services.background.exports.repo.get(kept_export)).object_key
+    # a crash between the row's delete and the objects' delete leaves the export behind
+    assert await services.artworks_repo.delete(artwork_id) is not None
+
+    def checker() -> Fsck:
+        return Fsck(
+            artworks=services.artworks_repo,
+            objects=services.objects,
+            cache=services.kv,
+            limits=input_limits(services.settings).document,
+            grace_seconds=0.0,
+        )
+
+    found = await checker().run(repair=False)
+    assert found.orphan_exports == [key]
+    repaired = await checker().run(repair=True)
+    assert repaired.orphan_exports == [key]
+    assert await services.objects.head(key) is None
+    assert await services.objects.head(kept_key) is not None
+    assert (await checker().run(repair=False)).orphan_exports == []
