@@ -388,16 +388,14 @@ class ExportService:
         """The export's status for anyone who may view its artwork; 404 for anyone else."""
         row, _ = await self._visible(principal, export_id, grant)
         job = await self.jobs.repo.get(row.job_id)
-        status = job.status if job is not None else "failed"
-        if row.is_finished:
-            status = "done"
+        status = job.status if job is not None else "done" if row.is_finished else "failed"
         body: dict[str, Any] = {
             "id": row.id,
             "artwork_id": row.artwork_id,
             "format": row.format,
             "job_id": row.job_id,
             "status": status,
-            "progress": 1.0 if row.is_finished else round(job.progress, 4) if job else 0.0,
+            "progress": round(job.progress, 4) if job else 1.0 if row.is_finished else 0.0,
             "created_at": row.created_at.isoformat(),
             "finished_at": row.finished_at.isoformat() if row.finished_at else None,
         }
