@@ -158,6 +158,10 @@ async def test_downloads_stream_with_name_etag_and_ranges(live: LiveServer) -> N
         )
         assert whole.headers["cache-control"] == "private, no-store"
 
+        head = await anonymous.head(url)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-length"] == str(len(TEXT))
+        assert head.headers["etag"] == etag
         cached = await anonymous.get(url, headers={"If-None-Match": etag})
         assert cached.status_code == 304 and cached.content == b""
         other_tag = await anonymous.get(url, headers={"If-None-Match": '"nope"'})
