@@ -457,6 +457,7 @@ def build_export_all(
         ),
         ttl_seconds=settings.export_all_ttl,
         public_url=settings.resolved_public_url(),
+        spool_bytes=settings.export_spool_bytes,
     )
 
 
@@ -563,6 +564,7 @@ async def build_background(
             max_frames=settings.export_max_frames,
             max_pixels=settings.export_max_pixels,
             font_size=settings.export_font_size,
+            spool_bytes=settings.export_spool_bytes,
         ),
         public_url=settings.resolved_public_url(),
         presigned_downloads=settings.export_presigned_downloads,

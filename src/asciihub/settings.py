@@ -307,6 +307,12 @@ class Settings:
         "of the object store, valid for 15 minutes (S3, R2, or the file backend's signed "
         "`/objects/{key}` path, served by this server); off: the API sends the bytes itself.",
     )
+    export_spool_bytes: int = _setting(
+        8 * 1024 * 1024,
+        "Bytes of an export file (or export-all archive) kept in memory while it is made; "
+        "past that it spills to a temporary file, then streams to the object store.",
+        low=0,
+    )
     export_all_ttl: int = _setting(
         7 * 24 * 3600,
         "Seconds an export-all archive (`POST /api/me/export-all`) stays downloadable; "

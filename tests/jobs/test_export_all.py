@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 import os
@@ -70,6 +71,12 @@ async def test_export_all_as_a_job_with_mail_and_expiry(mail_client: Any) -> Non
     got = await client.get(path)
     assert got.status_code == 200, got.text
     assert got.headers["content-type"] == "application/zip"
+    assert got.headers["etag"] == f'"{hashlib.sha256(got.content).hexdigest()}"'
+    assert got.headers["content-length"] == str(len(got.content))
+    part = await client.get(path, headers={"Range": "bytes=0-3"})
+    assert part.status_code == 206 and part.content == got.content[:4] == b"PK\x03\x04"
+    same = await client.get(path, headers={"If-None-Match": got.headers["etag"]})
+    assert same.status_code == 304
     archive = zipfile.ZipFile(io.BytesIO(got.content))
     names = set(archive.namelist())
     for artwork_id in ids:

@@ -83,6 +83,52 @@ async def test_import_errors_and_several_artworks(jobs_client: Any) -> None:
     assert anonymous.status_code in (401, 403)
 
 
+@pytest.mark.parametrize("deployment_settings", ["embedded", "scaleout"], indirect=True)
+async def test_an_import_with_an_idempotency_key_runs_once(jobs_client: Any) -> None:
+    client = jobs_client
+    data = cast_bytes(DOCUMENT, title="Once")
+    key = {"Idempotency-Key": "import-once-1"}
+
+    async def send(payload: bytes, headers: dict[str, str], **fields: str) -> Any:
+        files = {"file": ("once.cast", payload)}
+        return await client.post("/api/import", files=files, data=fields, headers=headers)
+
+    first = await send(data, key)
+    assert first.status_code == 202, first.text
+    assert "idempotent-replayed" not in first.headers
+    job = await wait_job(client, first.json()["job_id"])
+    assert job["status"] == "done", job
+    again = await send(data, key)
+    assert again.status_code == 202, again.text
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["location"] == f"/api/jobs/{first.json()['job_id']}"
+
+    other_file = await send(cast_bytes(DOCUMENT, title="Other"), key)
+    assert other_file.status_code == 409, other_file.text
+    assert other_file.json()["error"]["code"] == "idempotency_key_reused"
+    other_title = await send(data, key, title="Renamed")
+    assert other_title.status_code == 409
+    bad_key = await send(data, {"Idempotency-Key": "bad key"})
+    assert bad_key.status_code == 400
+    assert bad_key.json()["error"]["code"] == "invalid_idempotency_key"
+
+    # without a key, or with a new one, the same file imports again (asked for)
+    fresh = await send(data, {"Idempotency-Key": "import-once-2"})
+    plain = await send(data, {})
+    jobs = {first.json()["job_id"], fresh.json()["job_id"], plain.json()["job_id"]}
+    assert len(jobs) == 3
+    for job_id in jobs - {first.json()["job_id"]}:
+        assert (await wait_job(client, job_id))["status"] == "done"
+    titles = [
+        item["title"]
+        for item in (await client.get(f"/api/users/{client.user['handle']}/artworks")).json()[
+            "items"
+        ]
+    ]
+    assert titles.count("Once") == 3
+
+
 def test_cli_import(data_dir: Path, tmp_path: Path) -> None:
     bundle = tmp_path / "export.zip"
     bundle.write_bytes(zip_bytes(DOCUMENT, RenderOptions(title="From zip")))

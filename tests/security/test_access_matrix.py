@@ -57,14 +57,11 @@ OWNER_ONLY = {  # writes and share management: the owner's session or write toke
 }
 EDIT_TITLE = {**OWNER_ONLY, "view_link": "403 403 403", "edit_link": "200 200 200"}
 EDIT_VISIBILITY = {**OWNER_ONLY, "view_link": "403 403 403", "edit_link": "403 403 403"}
-EXPORT_CREATE = {**OWNER_ONLY, "other": "404 OK OK"}  # any viewer with write access
-EXPORT_READ = {  # the owner's export of the artwork: the requester alone sees it
-    **{name: "404 404 404" for name in PRINCIPALS},
-    "owner": "200 200 200",
-    "read_token": "200 200 200",
-    "write_token": "200 200 200",
-    "revoked_token": "401 401 401",
-}
+REMIX = {**OWNER_ONLY, "other": "404 OK OK"}  # any viewer with write access
+# Exports: anyone who may view the artwork asks for, reads and downloads them (the
+# world's txt export of this version is stored, so asking answers 200 "done").
+EXPORT_CREATE = VIEW
+EXPORT_READ = VIEW
 OPEN_SHARE = {  # GET /api/shares/{the principal's own link token, or one never issued}
     **{name: "404 404 404" for name in PRINCIPALS},
     "revoked_token": "401 401 401",
@@ -109,8 +106,28 @@ ARTWORK_ROUTES: list[tuple[str, str, str, Any, dict[str, str], int, bool]] = [
         "/api/artworks/{artwork_id}/remix",
         "/api/artworks/{id}/remix",
         {},
-        EXPORT_CREATE,
+        REMIX,
         201,
+        False,
+    ),
+    # before the edits: an edit makes a new version, whose export is not stored yet
+    (
+        "POST",
+        "/api/artworks/{artwork_id}/exports",
+        "/api/artworks/{id}/exports",
+        {"format": "txt"},
+        EXPORT_CREATE,
+        200,
+        False,
+    ),
+    ("GET", "/api/exports/{export_id}", "/api/exports/{export}", None, EXPORT_READ, 200, False),
+    (
+        "GET",
+        "/api/exports/{export_id}/download",
+        "/api/exports/{export}/download",
+        None,
+        EXPORT_READ,
+        200,
         False,
     ),
     (
@@ -160,25 +177,6 @@ ARTWORK_ROUTES: list[tuple[str, str, str, Any, dict[str, str], int, bool]] = [
         True,
     ),
     ("GET", "/api/shares/{token}", "/api/shares/{token}", None, OPEN_SHARE, 200, False),
-    (
-        "POST",
-        "/api/artworks/{artwork_id}/exports",
-        "/api/artworks/{id}/exports",
-        {"format": "txt"},
-        EXPORT_CREATE,
-        202,
-        False,
-    ),
-    ("GET", "/api/exports/{export_id}", "/api/exports/{export}", None, EXPORT_READ, 200, False),
-    (
-        "GET",
-        "/api/exports/{export_id}/download",
-        "/api/exports/{export}/download",
-        None,
-        EXPORT_READ,
-        200,
-        False,
-    ),
 ]
 
 # Listings: does the artwork appear? (private, unlisted, public); "401" = refused.

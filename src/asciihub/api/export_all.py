@@ -7,11 +7,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from asciihub.api.auth import principal_for
+from asciihub.api.downloads import PRIVATE, object_response
 from asciihub.api.responses import json_response
 from asciihub.api.state import services
-from asciihub.services.exports import content_disposition
-
-PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 async def request_export_all(request: Request) -> Response:
@@ -29,9 +27,15 @@ async def download_export_all(request: Request) -> Response:
     principal = await principal_for(request)
     export_all = services(request).background.export_all
     assert export_all is not None
-    data, filename = await export_all.download(principal, request.path_params["job_id"])
-    headers = {"Content-Disposition": content_disposition(filename), **PRIVATE}
-    return Response(data, media_type="application/zip", headers=headers)
+    stored, etag, filename = await export_all.download(principal, request.path_params["job_id"])
+    return object_response(
+        request,
+        key=stored.key,
+        etag=etag,
+        size=stored.size,
+        media_type="application/zip",
+        filename=filename,
+    )
 
 
 routes = [

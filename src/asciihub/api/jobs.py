@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -69,7 +71,10 @@ async def convert(request: Request) -> Response:
 
 
 async def import_file(request: Request) -> Response:
-    """POST /api/import: store the file, queue its import; 202 ``{"job_id"}``."""
+    """POST /api/import: store the file, queue its import; 202 ``{"job_id"}``.
+
+    With an ``Idempotency-Key``, the same key and file answer the same job again.
+    """
     built = services(request)
     principal = await principal_for(request)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -91,10 +96,38 @@ async def import_file(request: Request) -> Response:
             raise InvalidInput(message, code="invalid_form")
         imports = built.background.imports
         assert imports is not None
-        body = await imports.submit(
-            principal, _chunks(upload), filename=upload.filename or "", title=title or None
+        filename = upload.filename or ""
+        key = request.headers.get("idempotency-key")
+        if key is None:
+            body = await imports.submit(
+                principal, _chunks(upload), filename=filename, title=title or None
+            )
+            return _accepted(body)
+        # the same key and the same file (and name, title) give the same job (goal R7)
+        asked = {"sha256": await _digest(upload), "filename": filename, "title": title}
+
+        async def submit() -> tuple[int, Any]:
+            await upload.seek(0)
+            queued = await imports.submit(
+                principal, _chunks(upload), filename=filename, title=title or None
+            )
+            return 202, queued
+
+        answer = await built.background.idempotency.run(
+            principal, key, "POST /api/import", asked, submit
         )
-    return _accepted(body)
+    response = _accepted(answer.body)
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+async def _digest(upload: UploadFile) -> str:
+    """Hex SHA-256 of an upload (read in chunks from the form's spooled file)."""
+    digest = hashlib.sha256()
+    while chunk := await upload.read(_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 async def get_job(request: Request) -> Response:

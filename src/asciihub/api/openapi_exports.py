@@ -11,6 +11,46 @@ from asciihub.render.exports import EXPORT_FORMATS
 _ERRORS = errors(400, 401, 403, 404, 409, 413, 415, 429, 503)
 _FORMATS = list(EXPORT_FORMATS)
 _EXPORT_ID = {"name": "export_id", "in": "path", "required": True, "schema": STRING}
+OPTIONAL_AUTH: list[dict[str, list[str]]] = [*SECURITY, {}]
+"""A session or token when there is one; anonymous visitors may export what they see."""
+SHARE_PARAMS = [
+    {
+        "name": "share",
+        "in": "query",
+        "schema": STRING,
+        "description": "A view link's token (a private artwork's exports).",
+    },
+    {"name": "X-Share-Token", "in": "header", "schema": STRING, "description": "The same."},
+]
+_HEADER = {"schema": STRING}
+DOWNLOAD_PARAMS = [
+    {"name": "Range", "in": "header", "schema": STRING, "description": "One `bytes=` range."},
+    {"name": "If-None-Match", "in": "header", "schema": STRING},
+    {"name": "If-Range", "in": "header", "schema": STRING},
+]
+DOWNLOAD_HEADERS = {
+    "ETag": {**_HEADER, "description": "Strong: the file's SHA-256, quoted."},
+    "Content-Disposition": {
+        **_HEADER,
+        "description": "attachment; filename=...; filename*=UTF-8''... (RFC 6266, 5987)",
+    },
+    "Accept-Ranges": _HEADER,
+}
+
+
+def download_responses(files: dict[str, Any]) -> dict[str, Any]:
+    """The answers of a streamed download route."""
+    return {
+        "200": {"description": "The file", "content": files, "headers": DOWNLOAD_HEADERS},
+        "206": {
+            "description": "One range of the file (Content-Range)",
+            "content": files,
+            "headers": {**DOWNLOAD_HEADERS, "Content-Range": _HEADER},
+        },
+        "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+        "416": {"description": "Range not satisfiable (Content-Range: bytes */SIZE)"},
+    }
+
 
 EXPORT_SCHEMAS: dict[str, Any] = {
     "ExportRequest": {
@@ -21,8 +61,13 @@ EXPORT_SCHEMAS: dict[str, Any] = {
     },
     "ExportAccepted": {
         "type": "object",
-        "required": ["job_id", "export_id"],
-        "properties": {"job_id": STRING, "export_id": STRING},
+        "required": ["job_id", "export_id", "status"],
+        "properties": {
+            "job_id": STRING,
+            "export_id": STRING,
+            "status": {"type": "string", "enum": ["queued", "running", "done"]},
+            "download_url": {"type": "string", "format": "uri"},
+        },
     },
     "Export": {
         "type": "object",
@@ -58,16 +103,18 @@ def export_paths() -> dict[str, Any]:
     return {
         "/api/artworks/{artwork_id}/exports": {
             "post": {
-                "summary": "Export an artwork you may view to a file (a background job)",
-                "security": SECURITY,
+                "summary": "Export an artwork you may view (shared per version and format)",
+                "security": OPTIONAL_AUTH,
                 "parameters": [
-                    {"name": "artwork_id", "in": "path", "required": True, "schema": STRING}
+                    {"name": "artwork_id", "in": "path", "required": True, "schema": STRING},
+                    *SHARE_PARAMS,
                 ],
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": ref("ExportRequest")}},
                 },
                 "responses": {
+                    "200": json_response(ref("ExportAccepted"), "Already stored: download it"),
                     "202": json_response(
                         ref("ExportAccepted"), "Queued; poll GET /api/exports/{id}"
                     ),
@@ -77,19 +124,19 @@ def export_paths() -> dict[str, Any]:
         },
         "/api/exports/{export_id}": {
             "get": {
-                "summary": "An export's status and download URL (the requester only)",
-                "security": SECURITY,
-                "parameters": [_EXPORT_ID],
+                "summary": "An export's status and download URL (whoever may view the artwork)",
+                "security": OPTIONAL_AUTH,
+                "parameters": [_EXPORT_ID, *SHARE_PARAMS],
                 "responses": {"200": json_response(ref("Export"), "The export"), **_ERRORS},
             }
         },
         "/api/exports/{export_id}/download": {
             "get": {
-                "summary": "The exported file, as an attachment (the requester only)",
-                "security": SECURITY,
-                "parameters": [_EXPORT_ID],
+                "summary": "The exported file, streamed as an attachment (ranges, ETag)",
+                "security": OPTIONAL_AUTH,
+                "parameters": [_EXPORT_ID, *SHARE_PARAMS, *DOWNLOAD_PARAMS],
                 "responses": {
-                    "200": {"description": "The file", "content": files},
+                    **download_responses(files),
                     "302": {"description": "A presigned URL of the file (S3, R2)"},
                     **_ERRORS,
                 },

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from asciihub.api.openapi_accounts import SECURITY
+from asciihub.api.openapi_exports import DOWNLOAD_PARAMS, download_responses
 from asciihub.api.openapi_parts import STRING, errors, json_response, ref
 
 _ERRORS = errors(400, 401, 403, 404, 413, 415, 429, 503)
@@ -42,6 +43,14 @@ def portability_paths() -> dict[str, Any]:
             "post": {
                 "summary": "Upload a file to import as new private artworks (a job)",
                 "security": SECURITY,
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "schema": {"type": "string", "maxLength": 255},
+                        "description": "The same key and file answer the same job again.",
+                    }
+                ],
                 "requestBody": {
                     "required": True,
                     "content": {"multipart/form-data": {"schema": ref("ImportRequest")}},
@@ -67,15 +76,13 @@ def portability_paths() -> dict[str, Any]:
                 "summary": "Download my export-all archive (until export_all_ttl has passed)",
                 "security": SECURITY,
                 "parameters": [
-                    {"name": "job_id", "in": "path", "required": True, "schema": STRING}
+                    {"name": "job_id", "in": "path", "required": True, "schema": STRING},
+                    *DOWNLOAD_PARAMS,
                 ],
                 "responses": {
-                    "200": {
-                        "description": "The archive",
-                        "content": {
-                            "application/zip": {"schema": {"type": "string", "format": "binary"}}
-                        },
-                    },
+                    **download_responses(
+                        {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+                    ),
                     **_ERRORS,
                 },
             }

@@ -107,4 +107,9 @@ def restore(
         for line in summary.mismatches:
             typer.echo(f"mismatch: {line}", err=True)
         raise typer.Exit(1)
+    if summary.migrated_from is not None:
+        typer.echo(
+            f"migrated the metadata schema from the backup's revision {summary.migrated_from} "
+            f"to {summary.revision}"
+        )
     typer.echo("verified: row counts and checksums match the backup; users must log in again")

@@ -20,19 +20,31 @@ def export_artwork(
     format_name: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="File to write (default: asciihub-ID.EXT here)."),
+        typer.Option(
+            "--output", "-o", help="File to write (default: the title, or asciihub-ID, .EXT here)."
+        ),
     ] = None,
 ) -> None:
-    """Export a stored artwork (any owner's) to a file, as the worker would."""
-    import asyncio
+    """Export a stored artwork (any owner's) to a file, as the worker would.
 
-    from asciihub.render.exports import RenderOptions
-    from asciihub.services.exports import ExportLimits, export_format, render_document
+    The file is made in a spooled temporary file (setting export_spool_bytes), then
+    copied to OUTPUT in chunks, so a big GIF or MP4 never sits whole in memory.
+    """
+    import asyncio
+    import shutil
+
+    from asciihub.services.exports import (
+        ExportLimits,
+        export_filename,
+        export_format,
+        render_document_to,
+        render_options,
+    )
     from asciihub.services.ids import is_valid_id
 
     fmt = export_format(format_name)
 
-    async def work(built: Any) -> bytes:
+    async def work(built: Any) -> tuple[Path, int]:
         from asciihub.services.artworks import not_found
 
         row = await built.artworks_repo.get(artwork_id) if is_valid_id(artwork_id) else None
@@ -44,16 +56,17 @@ def export_artwork(
             max_frames=settings.export_max_frames,
             max_pixels=settings.export_max_pixels,
             font_size=settings.export_font_size,
+            spool_bytes=settings.export_spool_bytes,
         )
-        options = RenderOptions(
-            title=row.title or "",
-            timestamp=int(row.created_at.timestamp()),
-            font_size=limits.font_size,
-        )
-        data: bytes = await asyncio.to_thread(render_document, document, fmt, options, limits)
-        return data
+        options = render_options(row, limits)
+        made = await asyncio.to_thread(render_document_to, document, fmt, options, limits)
+        target = output or Path(export_filename(row, fmt))
+        try:
+            with target.open("wb") as sink:
+                await asyncio.to_thread(shutil.copyfileobj, made.file, sink, 1024 * 1024)
+        finally:
+            made.file.close()
+        return target, made.size
 
-    data = run_with_services(state(ctx).settings(), work)
-    target = output or Path(f"asciihub-{artwork_id}.{fmt.extension}")
-    target.write_bytes(data)
-    typer.echo(f"wrote {target} ({fmt.name}, {len(data)} bytes)")
+    target, size = run_with_services(state(ctx).settings(), work)
+    typer.echo(f"wrote {target} ({fmt.name}, {size} bytes)")

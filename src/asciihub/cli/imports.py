@@ -65,10 +65,10 @@ def export_all(
         if user is None:
             typer.echo(f"error: no user with handle {handle!r}", err=True)
             raise typer.Exit(2)
-        data: bytes = await built.background.export_all.build(user.id)
-        target.write_bytes(data)
+        with target.open("wb") as sink:  # written as it is made, never whole in memory
+            await built.background.export_all.write(user.id, sink)
         count = len([r async for r in built.artworks_repo.iter_all() if r.user_id == user.id])
-        return len(data), count
+        return target.stat().st_size, count
 
     size, count = run_with_services(state(ctx).settings(), work)
     typer.echo(f"wrote {target}: {count} artwork(s), {size} bytes")

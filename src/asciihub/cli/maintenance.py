@@ -55,6 +55,7 @@ def fsck(
         ("row out of date", report.stale_rows),
         ("orphan image", report.orphan_images),
         ("orphan upload", report.orphan_media),
+        ("orphan export", report.orphan_exports),
         ("job without upload", report.missing_media),
     ):
         for item in items:

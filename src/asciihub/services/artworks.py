@@ -57,7 +57,7 @@ from asciihub.storage.metadata.protocol import (
     ArtworkRow,
     DocumentFacts,
 )
-from asciihub.storage.objects.keys import artwork_key, image_key
+from asciihub.storage.objects.keys import artwork_exports_prefix, artwork_key, image_key
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectBody, ObjectStore
 
 log = logging.getLogger(__name__)
@@ -258,7 +258,18 @@ class ArtworkService:
         if deleted.visibility == "public":
             await self.gallery.invalidate()
         await self.objects.delete([row.r2_key, *derived_keys(artwork_id)])
+        await self._delete_exports(artwork_id)
         log.info("event=artwork_deleted id=%s", artwork_id)
+
+    async def _delete_exports(self, artwork_id: str) -> None:
+        """Delete the exports shared by the artwork's viewers (``exports/artworks/{id}/``)."""
+        prefix = artwork_exports_prefix(artwork_id)
+        while True:
+            page = await self.objects.list(prefix, limit=1000)
+            if page.objects:
+                await self.objects.delete([item.key for item in page.objects])
+            if not page.truncated or not page.objects:
+                return
 
     async def refresh_views(self, artwork_ids: Sequence[str]) -> None:
         """Put the written view counts into the cached bodies of ``artwork_ids``.

@@ -26,8 +26,16 @@ are the messages of the jobs still queued or running in the snapshot; a restore 
 them again (a running job restarts from the queue).
 
 Restore goes into an empty deployment only, of either kind; it checks every object
-against its checksum as it writes it and ends by comparing every table's row count
-and checksum with the manifest.
+against its checksum as it writes it and compares every table's row count and
+checksum with the manifest.
+
+Schema revisions: the manifest records the metadata schema revision (Alembic) the
+backup was taken at. A backup of the current revision restores as it is. An older
+one restores into the empty target taken back to that revision (its tables and
+columns as they were), is verified there, and then the migrations run up to the head
+with the rows in place, exactly as they would have on the original deployment. A
+revision this code does not know (a backup of a newer asciihub) is refused with 400
+``backup_schema_unknown`` before anything is written.
 """
 
 from __future__ import annotations
@@ -100,6 +108,10 @@ class RestoreSummary:
     objects: int = 0
     queue: int = 0
     mismatches: list[str] = field(default_factory=list)
+    migrated_from: str | None = None
+    """The backup's older schema revision, when the restore migrated it to the head."""
+    revision: str | None = None
+    """The schema revision the deployment is at after the restore."""
 
     @property
     def ok(self) -> bool:
@@ -166,6 +178,7 @@ class Backup:
         started = self.clock()
         tables: dict[str, Any] = {}
         revision = await self.source.revision()
+        self.source = await self.source.as_stored()  # the tables as this revision has them
         async with self.source.snapshot() as conn:
             for table in self.source.tables():
                 tables[str(table.name)] = await self._table(tar, conn, table)
@@ -361,6 +374,24 @@ def read_manifest(tar: tarfile.TarFile) -> dict[str, Any]:
     return manifest
 
 
+def backup_revision(manifest: Mapping[str, Any]) -> str:
+    """The schema revision a backup was taken at; refused unless this code knows it.
+
+    A revision this code does not know is newer than it (or from another line of
+    development): restoring it would drop what the newer schema holds.
+    """
+    revision = manifest.get("schema_revision")
+    known = Endpoint.known_revisions()
+    if not isinstance(revision, str) or revision not in known:
+        message = (
+            f"the backup was taken at metadata schema revision {revision!r}, which this "
+            f"asciihub {__version__} does not know (it knows {known[0]} to {known[-1]}); "
+            "restore it with the asciihub version that took it, or a newer one"
+        )
+        raise InvalidInput(message, code="backup_schema_unknown")
+    return revision
+
+
 def _member(tar: tarfile.TarFile, name: Any) -> bytes:
     try:
         info = tar.getmember(str(name))
@@ -433,14 +464,25 @@ class Restore:
             raise _invalid(message) from None
         with tar:
             manifest = read_manifest(tar)
+            revision = backup_revision(manifest)
             await self.check_empty()
             summary = RestoreSummary()
+            current = await self.target.revision()
+            if revision != current:  # an older backup: restore at its revision, then migrate
+                log.info("event=restore_older_schema backup=%s target=%s", revision, current)
+                self.target = await self.target.downgrade(revision)
+                summary.migrated_from = revision
             etags = await self._objects(tar, manifest, summary)
             patched = await self._rows(tar, manifest, etags, summary)
+            await self._verify(manifest, patched, summary)
+            if summary.migrated_from is not None:
+                self.target = await self.target.upgrade()
+                for table in self.target.tables():
+                    summary.rows[str(table.name)] = await self.target.count(table)
+            summary.revision = await self.target.revision()
             await self.target.reset_sequences()
             await self.target.reindex()
             await self._queue(manifest, summary)
-            await self._verify(manifest, patched, summary)
         return summary
 
     async def _objects(

@@ -23,7 +23,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +31,19 @@ from asciihub.storage.kv.keys import STATE_PREFIXES
 from asciihub.storage.kv.protocol import KVStore
 from asciihub.storage.metadata.artworks import SqlArtworkRepository
 from asciihub.storage.metadata.database import Database
-from asciihub.storage.metadata.migrate import current_revision
+from asciihub.storage.metadata.migrate import (
+    current_revision,
+    downgrade,
+    known_revisions,
+    upgrade,
+)
 from asciihub.storage.metadata.transfer import (
     TableRef,
     copy_order,
     copy_table,
     count_rows,
     foreign_key_columns,
+    present_tables,
     reset_sequences,
     row_from_json,
     row_to_json,
@@ -78,11 +84,31 @@ class Endpoint:
     db: Database
     objects: ObjectStore
     kv: KVStore
+    schema: tuple[TableRef, ...] | None = None
+    """The tables as an older schema revision has them (see :meth:`as_stored`)."""
+
+    def tables(self) -> list[TableRef]:
+        """Every table, parents before children."""
+        return list(self.schema) if self.schema is not None else copy_order()
 
     @staticmethod
-    def tables() -> list[TableRef]:
-        """Every table, parents before children."""
-        return copy_order()
+    def known_revisions() -> list[str]:
+        """Every schema revision this code knows, oldest first (the last is the head)."""
+        return known_revisions()
+
+    async def as_stored(self) -> Endpoint:
+        """This endpoint with the tables and columns its database holds at its revision."""
+        return replace(self, schema=tuple(await present_tables(self.db)))
+
+    async def downgrade(self, revision: str) -> Endpoint:
+        """Take an empty database back to ``revision``; the endpoint at that schema."""
+        await downgrade(self.db, revision)
+        return await self.as_stored()
+
+    async def upgrade(self) -> Endpoint:
+        """Run the migrations up to the head; the endpoint at the head schema."""
+        await upgrade(self.db)
+        return replace(self, schema=None)
 
     def snapshot(self) -> AbstractAsyncContextManager[Any]:
         """A read-only connection that sees one committed state of every table."""

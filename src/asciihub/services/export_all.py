@@ -13,18 +13,23 @@ account, the preferences and the API tokens as JSON. Secrets are never in it:
 asciihub keeps only SHA-256 hashes of share-link and API tokens, so the archive lists
 the links and tokens (ids, permissions, expiry, names, scopes) without any token or
 hash, and no password hash.
+
+The ZIP is written into a spooled temporary file (in memory up to
+``export_spool_bytes``, on disk past that), one member at a time in a worker thread,
+then streamed to the store with ``put_stream``; the download streams it back in
+ranged reads. No step holds the whole archive in memory.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
+import asyncio
 import logging
+import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -34,9 +39,10 @@ from asciihub.render.exports import json_bytes, png_bytes, txt_bytes
 from asciihub.services.ids import is_valid_id
 from asciihub.services.jobs import JobService
 from asciihub.services.principals import Principal, writer_id
+from asciihub.services.spool import DEFAULT_SPOOL_BYTES, Spooled, file_chunks, measure
 from asciihub.storage.metadata.job_types import JobRow
 from asciihub.storage.metadata.protocol import ArtworkRow
-from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
+from asciihub.storage.objects.protocol import HttpMetadata, ObjectInfo, ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +95,7 @@ class ExportAllService:
         account_data: AccountData,
         ttl_seconds: int,
         public_url: str,
+        spool_bytes: int = DEFAULT_SPOOL_BYTES,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.artworks = artworks
@@ -98,6 +105,7 @@ class ExportAllService:
         self.data = account_data
         self.ttl = timedelta(seconds=ttl_seconds)
         self.public_url = public_url.rstrip("/")
+        self.spool_bytes = spool_bytes
         self.clock = clock
 
     def download_url(self, job_id: str) -> str:
@@ -114,11 +122,27 @@ class ExportAllService:
         rows = [row async for row in self.repo.iter_all() if row.user_id == user_id]
         return sorted(rows, key=lambda row: (row.created_at, row.id))
 
-    async def build(self, user_id: str, *, progress: Progress | None = None) -> bytes:
-        """The archive of every artwork and account part of ``user_id``."""
+    async def build(self, user_id: str, *, progress: Progress | None = None) -> Spooled:
+        """The archive of every artwork and account part of ``user_id``, in a spooled
+        temporary file (the caller closes ``Spooled.file``)."""
+        file = tempfile.SpooledTemporaryFile(max_size=self.spool_bytes, mode="w+b")
+        try:
+            await self._write(user_id, file, progress)
+            size, sha256 = await asyncio.to_thread(measure, file)
+        except BaseException:
+            file.close()
+            raise
+        return Spooled(file, size, sha256)
+
+    async def write(
+        self, user_id: str, out: IO[bytes], *, progress: Progress | None = None
+    ) -> None:
+        """Write the archive of ``user_id`` to the binary file ``out``."""
+        await self._write(user_id, out, progress)
+
+    async def _write(self, user_id: str, out: IO[bytes], progress: Progress | None) -> None:
         rows = await self._rows(user_id)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
 
             def add(name: str, data: bytes) -> None:
                 info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
@@ -126,16 +150,19 @@ class ExportAllService:
                 info.external_attr = 0o644 << 16
                 archive.writestr(info, data)
 
-            add("README.txt", README.encode())
-            add("account.json", _json(await self.data.account(user_id)))
-            add("preferences.json", _json(await self.data.preferences(user_id)))
-            add("tokens.json", _json(await self.data.tokens(user_id)))
+            async def put(name: str, data: bytes) -> None:
+                await asyncio.to_thread(add, name, data)
+
+            await put("README.txt", README.encode())
+            await put("account.json", _json(await self.data.account(user_id)))
+            await put("preferences.json", _json(await self.data.preferences(user_id)))
+            await put("tokens.json", _json(await self.data.tokens(user_id)))
             for index, row in enumerate(rows):
                 for name, data in await self._artwork(row):
-                    add(f"artworks/{row.id}/{name}", data)
+                    await put(f"artworks/{row.id}/{name}", data)
                 if progress is not None:
                     await progress(index + 1, len(rows))
-        return buffer.getvalue()
+            await asyncio.to_thread(archive.close)
 
     async def _artwork(self, row: ArtworkRow) -> list[tuple[str, bytes]]:
         document = await self.artworks.document_for(row)
@@ -165,21 +192,29 @@ class ExportAllService:
         ]
 
     async def produce(self, job: JobRow, *, progress: Progress | None = None) -> dict[str, Any]:
-        """Build and store the job's archive; the job's result."""
-        data = await self.build(job.user_id, progress=progress)
+        """Build and store the job's archive (streamed to the store); the job's result."""
+        made = await self.build(job.user_id, progress=progress)
         key = archive_key(job.user_id, job.id)
-        await self.objects.put(
-            key,
-            data,
-            http_metadata=HttpMetadata(content_type="application/zip"),
-            custom_metadata={"user_id": job.user_id, "job_id": job.id, "kind": KIND},
-        )
+        try:
+            await self.objects.put_stream(
+                key,
+                file_chunks(made.file),
+                http_metadata=HttpMetadata(content_type="application/zip"),
+                custom_metadata={
+                    "user_id": job.user_id,
+                    "job_id": job.id,
+                    "kind": KIND,
+                    "sha256": made.sha256,
+                },
+            )
+        finally:
+            made.file.close()
         await self._drop_older(job.user_id, keep=key)
         expires = self.clock() + self.ttl
         return {
             "object_key": key,
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": made.size,
+            "sha256": made.sha256,
             "expires_at": expires.isoformat(),
         }
 
@@ -189,8 +224,9 @@ class ExportAllService:
         if stale:
             await self.objects.delete(stale)
 
-    async def download(self, principal: Principal, job_id: str) -> tuple[bytes, str]:
-        """(bytes, file name) of the owner's finished archive; 404 otherwise or once expired."""
+    async def download(self, principal: Principal, job_id: str) -> tuple[ObjectInfo, str, str]:
+        """(stored object, strong etag, file name) of the owner's finished archive; 404
+        otherwise or once expired. The route streams the object."""
         if principal.user_id is None or not is_valid_id(job_id):
             raise _not_found()
         job = await self.jobs.repo.get(job_id)
@@ -205,8 +241,9 @@ class ExportAllService:
             await self.objects.delete(key)
             message = "this archive has expired; ask for a new one with POST /api/me/export-all"
             raise NotFound(message, code="export_expired")
-        stored = await self.objects.get(key)
+        stored = await self.objects.head(key)
         if stored is None:
             message = "this archive is gone (a newer one replaced it); ask for a new one"
             raise NotFound(message, code="export_expired")
-        return stored.data, f"asciihub-{job.user_id}-all.zip"
+        etag = f'"{result["sha256"]}"' if result.get("sha256") else stored.http_etag
+        return stored, etag, f"asciihub-{job.user_id}-all.zip"

@@ -37,9 +37,11 @@ from asciihub.storage.kv.protocol import KVStore
 from asciihub.storage.metadata.job_types import ACTIVE, JobRepository, JobUpload
 from asciihub.storage.metadata.protocol import ArtworkChanges, ArtworkRepository, DocumentFacts
 from asciihub.storage.objects.keys import (
+    ARTWORK_EXPORTS_PREFIX,
     ARTWORKS_PREFIX,
     IMAGE_PREFIXES,
     MEDIA_PREFIX,
+    artwork_export_parts,
     artwork_id_of,
     image_artwork_id,
 )
@@ -57,6 +59,8 @@ class FsckReport:
     stale_rows: list[str] = field(default_factory=list)
     orphan_images: list[str] = field(default_factory=list)
     orphan_media: list[str] = field(default_factory=list)
+    orphan_exports: list[str] = field(default_factory=list)
+    """Shared exports (``exports/artworks/{id}/``) of artworks that no longer exist."""
     missing_media: list[str] = field(default_factory=list)
     """Ids of queued or running jobs whose upload is gone or has another size."""
     swept: int = 0
@@ -72,6 +76,7 @@ class FsckReport:
             + len(self.stale_rows)
             + len(self.orphan_images)
             + len(self.orphan_media)
+            + len(self.orphan_exports)
             + len(self.missing_media)
         )
 
@@ -117,7 +122,12 @@ class Fsck:
         if self.jobs is not None:
             await self._check_media(report, self.jobs, repair)
         if repair:
-            doomed = report.orphan_objects + report.orphan_images + report.orphan_media
+            doomed = (
+                report.orphan_objects
+                + report.orphan_images
+                + report.orphan_media
+                + report.orphan_exports
+            )
             for start in range(0, len(doomed), 500):
                 await self.objects.delete(doomed[start : start + 500])
             report.swept = await self.objects.sweep(older_than=self.grace.total_seconds())
@@ -176,6 +186,11 @@ class Fsck:
                 artwork_id = image_artwork_id(info.key)
                 if artwork_id not in rows and info.uploaded <= cutoff:
                     report.orphan_images.append(info.key)
+        async for info in _objects(self.objects, ARTWORK_EXPORTS_PREFIX):
+            report.objects_checked += 1
+            parts = artwork_export_parts(info.key)
+            if (parts is None or parts[0] not in rows) and info.uploaded <= cutoff:
+                report.orphan_exports.append(info.key)
 
     async def _rederive(self, artwork_id: str, key: str, revision: int) -> None:
         stored = await self.objects.get(key)

@@ -255,9 +255,12 @@ class JobRunner:
         progress = self._progress(job, 2)
         row = await self.exports.produce(export_id)
         await progress.done(1)
-        await self.notifications.export_ready(
-            row.user_id, row.id, self.exports.download_url(row.id)
-        )
+        # a shared export tells the one who asked for it (nobody when anonymous)
+        recipient = job.params.get("requested_by", row.user_id)
+        if isinstance(recipient, str):
+            await self.notifications.export_ready(
+                recipient, row.id, self.exports.download_url(row.id)
+            )
         result = {"export_id": row.id, "format": row.format, "size": row.size, "sha256": row.sha256}
         await self.jobs.finish(job.id, None, result)
         log.info(

@@ -73,3 +73,16 @@ class SqlExportRepository:
                 .where(exports.c.id == export_id)
                 .values(size=size, sha256=sha256, finished_at=now)
             )
+
+    async def replace_job(self, export_id: str, *, old_job_id: str, new_job_id: str) -> bool:
+        """Point an export at a new job (unfinished again) if it still has ``old_job_id``.
+
+        Two requests that both found the old job failed race here; one wins.
+        """
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                sa.update(exports)
+                .where(exports.c.id == export_id, exports.c.job_id == old_job_id)
+                .values(job_id=new_job_id, size=None, sha256=None, finished_at=None)
+            )
+        return bool(result.rowcount)

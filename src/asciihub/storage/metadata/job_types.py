@@ -192,6 +192,9 @@ class ExportRepository(Protocol):
     async def finish(self, export_id: str, *, size: int, sha256: str, now: datetime) -> None:
         """Record the stored object's size and digest (again, on a redelivery)."""
 
+    async def replace_job(self, export_id: str, *, old_job_id: str, new_job_id: str) -> bool:
+        """Point an export at a new job (unfinished again) if it still has ``old_job_id``."""
+
 
 class AnalyticsRepository(Protocol):
     """Stored analytics data points and the aggregate queries over them."""

@@ -29,6 +29,12 @@ def head_revision() -> str:
     return head or ""
 
 
+def known_revisions() -> list[str]:
+    """Every revision this code knows, oldest first (the last one is the head)."""
+    script = ScriptDirectory.from_config(_config(None))
+    return [item.revision for item in reversed(list(script.walk_revisions()))]
+
+
 async def current_revision(db: Database) -> str | None:
     """The revision the database is at, or None when it has never been migrated."""
 
@@ -58,4 +64,17 @@ async def upgrade(db: Database, revision: str = "head") -> None:
     with translate_errors():
         async with db.writer.connect() as conn:
             await conn.run_sync(_upgrade)
+            await conn.commit()
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back to ``revision`` (only for an empty database: a restore of an
+    older backup, which then upgrades again with the rows in place)."""
+
+    def _downgrade(sync_conn: Any) -> None:
+        command.downgrade(_config(sync_conn), revision)
+
+    with translate_errors():
+        async with db.writer.connect() as conn:
+            await conn.run_sync(_downgrade)
             await conn.commit()

@@ -31,6 +31,48 @@ def copy_order() -> list[sa.Table]:
     return list(metadata.sorted_tables)
 
 
+async def present_tables(db: Database) -> list[sa.Table]:
+    """The tables of the schema as the database holds them now, in copy order.
+
+    At the head revision these are the tables themselves. A database at an older
+    revision lacks some tables (left out) or columns (each table is rebuilt from the
+    columns it has, with their types and foreign keys), so a backup or a restore at that
+    revision reads and writes exactly what is there.
+    """
+
+    def _inspect(sync_conn: Any) -> dict[str, set[str]]:
+        inspector = sa.inspect(sync_conn)
+        return {
+            name: {column["name"] for column in inspector.get_columns(name)}
+            for name in inspector.get_table_names()
+        }
+
+    async with db.read() as conn:
+        present = await conn.run_sync(_inspect)
+    full = copy_order()
+    if all(present.get(str(t.name), set()) >= {c.name for c in t.columns} for t in full):
+        return full
+    rebuilt = sa.MetaData()  # parents first, so every foreign key finds its table
+    tables: list[sa.Table] = []
+    for table in full:
+        columns = present.get(str(table.name))
+        if columns is None:
+            continue
+        kept = [
+            sa.Column(
+                c.name,
+                c.type,
+                *(sa.ForeignKey(fk.target_fullname, ondelete=fk.ondelete) for fk in c.foreign_keys),
+                primary_key=c.primary_key,
+                nullable=c.nullable,
+            )
+            for c in table.columns
+            if c.name in columns
+        ]
+        tables.append(sa.Table(table.name, rebuilt, *kept))
+    return tables
+
+
 def _pk(table: sa.Table) -> list[sa.Column[Any]]:
     return list(table.primary_key.columns)
 

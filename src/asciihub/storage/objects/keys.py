@@ -201,6 +201,31 @@ def export_key(user_id: str, export_id: str, extension: str) -> str:
     return f"{EXPORTS_PREFIX}{user_id}/{export_id}.{extension}"
 
 
+ARTWORK_EXPORTS_PREFIX = f"{EXPORTS_PREFIX}artworks/"
+"""Exports shared by everyone who may view an artwork: one object per version and format."""
+
+
+def artwork_export_key(artwork_id: str, version: str, extension: str) -> str:
+    """The shared export of one version of an artwork in one format."""
+    return f"{ARTWORK_EXPORTS_PREFIX}{artwork_id}/{version}.{extension}"
+
+
+def artwork_exports_prefix(artwork_id: str) -> str:
+    """The prefix of every shared export of one artwork (deleted with it)."""
+    return f"{ARTWORK_EXPORTS_PREFIX}{artwork_id}/"
+
+
+def artwork_export_parts(key: str) -> tuple[str, str] | None:
+    """``(artwork_id, version)`` of a shared export key, or None for another key."""
+    if not key.startswith(ARTWORK_EXPORTS_PREFIX):
+        return None
+    artwork_id, _, name = key[len(ARTWORK_EXPORTS_PREFIX) :].partition("/")
+    version = name.rsplit(".", 1)[0]
+    if not artwork_id or not version or "/" in name:
+        return None
+    return artwork_id, version
+
+
 def user_exports_prefix(user_id: str) -> str:
     """The prefix of every export file of one user."""
     return f"{EXPORTS_PREFIX}{user_id}/"
