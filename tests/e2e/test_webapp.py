@@ -530,8 +530,8 @@ def test_export_and_download(browser: Any, site: str, tmp_path: Path) -> None:
     formats = page.locator("#export-dialog [data-format]").evaluate_all(
         "els => els.map(e => e.dataset.format)"
     )
-    assert "gif" in formats
-    for fmt in [f for f in ("gif", "svg") if f in formats]:
+    assert {"gif", "svg"} <= set(formats)
+    for fmt in ("gif", "svg"):
         with page.expect_download(timeout=60_000) as info:
             page.click(f"#export-dialog [data-format={fmt}]")
         download = info.value
@@ -539,11 +539,22 @@ def test_export_and_download(browser: Any, site: str, tmp_path: Path) -> None:
         saved = tmp_path / download.suggested_filename
         download.save_as(saved)
         head = saved.read_bytes()[:6]
-        assert head.startswith(b"GIF89a") if fmt == "gif" else b"<" in head
+        assert head.startswith(b"GIF89a") if fmt == "gif" else b"<svg" in saved.read_bytes()
         expect(page.locator("#export-link")).to_be_visible()
     watched.shot("export-dialog")
     watched.check()
     context.close()
+
+    # A visitor who is not logged in may export a public artwork too.
+    visitor = browser.new_context()
+    seen = Watched(visitor.new_page())
+    seen.page.goto(f"{site}/a/{art['id']}")
+    seen.page.click("text=Export")
+    with seen.page.expect_download(timeout=60_000) as info:
+        seen.page.click("#export-dialog [data-format=svg]")
+    assert b"<svg" in Path(info.value.path()).read_bytes()
+    seen.check()
+    visitor.close()
 
 
 def test_a_phone_shows_the_art_without_horizontal_scrolling(browser: Any, site: str) -> None:

@@ -117,12 +117,12 @@
         A.api("POST", "/api/artworks/" + id + "/exports" + suffix, { format: format }, shareHeaders)
           .then(function (job) {
             exportId = job.export_id;
-            return A.pollJob("/api/exports/" + exportId, function (fraction) { bar.value = fraction; });
+            return A.pollJob("/api/exports/" + exportId + suffix, function (fraction) { bar.value = fraction; });
           })
           .then(function (done) {
             bar.value = 1;
             // This site's own address (download_url is built on the configured public_url).
-            link.href = "/api/exports/" + exportId + "/download";
+            link.href = "/api/exports/" + exportId + "/download" + suffix;
             link.textContent = "Download " + format.toUpperCase() + (done.size ? " (" + Math.ceil(done.size / 1024) + " KB)" : "");
             link.hidden = false;
             A.say("export-status", format.toUpperCase() + " is ready.");
