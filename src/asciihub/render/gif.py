@@ -5,7 +5,8 @@ out here: the header and the NETSCAPE2.0 loop block, then for each picture a gra
 control extension (its delay, disposal "leave in place") and an image of the pixels
 that changed since the picture before, with its own (local) colour table. Each image
 is quantised (fast octree, 256 colours) and LZW-coded by Pillow as a one-frame GIF
-whose blocks are spliced in, so only the picture being written and the one before it are in memory.
+whose blocks are spliced in, so only the picture being written and the one before it
+are in memory.
 """
 
 from __future__ import annotations
