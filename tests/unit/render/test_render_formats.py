@@ -241,3 +241,21 @@ def test_zip_manifest_lists_every_member_with_its_size_and_digest() -> None:
     assert manifest["document_version"] == 2
     assert manifest["frame_count"] == 4
     assert manifest["formats"] == ["cast", "gif", "json", "png", "readme", "svg", "txt"]
+
+
+def test_ansi_still_imports_back_through_the_ansi_art_importer() -> None:
+    from asciihub.engine.ansi_import import read_text_art
+
+    first = DOCUMENT.frames[0]
+    still = build_document(
+        [{"text": first.text, "colors": first.colors, "backgrounds": first.backgrounds}]
+    )
+    art = read_text_art(render_export(still, "ansi", OPTIONS))
+    text, colours = art.frames[0]
+    lines = text.split("\n")
+    assert [line[:12] for line in lines[:3]] == still.frames[0].lines
+    assert colours is not None
+    width = len(lines[0])
+    shown = np.frombuffer(colours, dtype=np.uint8).reshape(-1, width, 3)[:3, :12]
+    assert still.frames[0].colors is not None
+    assert np.array_equal(shown, np.frombuffer(still.frames[0].colors, np.uint8).reshape(3, 12, 3))
