@@ -1,7 +1,8 @@
 """Artwork documents to downloadable files, one registered format each.
 
 Each format registers its name, file extension and media type (as Pillow's image
-plugins do) and renders a document to bytes with no I/O, clock or global state: the
+plugins do) and renders a document to bytes, or streams it to a binary file object
+one frame at a time (``write_export``), with no other I/O, clock or global state: the
 caller passes the title and the timestamp. Rendering is deterministic, so the same
 document always gives the same bytes (a redelivered export job writes the same object).
 The formats are described in ``docs/formats.md``.
@@ -52,7 +53,7 @@ class ExportFormat:
     is_raster: bool = False
     """Drawn to pixels (so ``export_max_pixels`` applies)."""
     is_animated: bool = False
-    """Draws every frame (so ``export_max_frames`` applies)."""
+    """Holds every frame drawn or marked up (so ``export_max_frames`` applies)."""
     module: str | None = None
     """An optional dependency the renderer needs (``av`` for MP4)."""
     stream: Callable[[ArtworkDocument, RenderOptions, BinaryIO], None] | None = None
