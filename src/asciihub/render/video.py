@@ -1,8 +1,9 @@
 """Artwork documents to video: H.264 MP4 and VP9 WebM (PyAV), one frame at a time.
 
-Each frame is drawn, converted to ``yuv420p`` and handed to the encoder, whose packets
-are muxed into ``out`` as they come, so memory stays flat however many frames there
-are (the encoder's own look-ahead aside). Timing comes from the durations: frame *i*
+Each frame is drawn and converted to ``yuv420p`` (the next one on a worker thread while
+the encoder takes this one) and handed to the encoder, whose packets are muxed into
+``out`` as they come, so memory stays flat however many frames there are (the
+encoder's own look-ahead aside). Timing comes from the durations: frame *i*
 has pts = the sum of the durations before it (time base 1/1000 s) and its packet
 lasts its own duration, so the stream lasts exactly the artwork's duration. Width and
 height are padded with the background to even numbers (``yuv420p`` needs them).
@@ -12,6 +13,8 @@ height are padded with the background to even numbers (``yuv420p`` needs them).
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import Any, BinaryIO
 
@@ -39,6 +42,28 @@ def _even(image: Image.Image) -> Image.Image:
     padded = Image.new("RGB", (width, height), BACKGROUND)
     padded.paste(image, (0, 0))
     return padded
+
+
+def _pictures(document: ArtworkDocument, font_size: int) -> Iterator[Any]:
+    """Every frame drawn, padded and converted to a ``yuv420p`` VideoFrame."""
+    import av
+
+    for image in frame_images(document, font_size=font_size):
+        pixels = np.asarray(_even(image), dtype=np.uint8)  # (rows, columns, 3)
+        yield av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p")
+
+
+def prefetched(items: Iterator[Any]) -> Iterator[Any]:
+    """``items`` with the next one made on a worker thread while the caller uses this
+    one (drawing overlaps encoding; numpy, Pillow and swscale release the GIL)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(next, items, None)
+        while True:
+            item = pending.result()
+            if item is None:
+                return
+            pending = pool.submit(next, items, None)
+            yield item
 
 
 def write_video(
@@ -71,12 +96,9 @@ def write_video(
                 container.mux(packet)
 
         start = 0
-        for index, image in enumerate(frame_images(document, font_size=font_size)):
-            picture = _even(image)
+        for index, frame in enumerate(prefetched(_pictures(document, font_size))):
             if index == 0:
-                stream.width, stream.height = picture.size
-            pixels = np.asarray(picture, dtype=np.uint8)  # (rows, columns, 3)
-            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p")
+                stream.width, stream.height = frame.width, frame.height
             frame.pts = start
             frame.time_base = TIME_BASE
             duration = document.frames[index].duration_ms
