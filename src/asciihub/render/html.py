@@ -45,7 +45,7 @@ def _style(font_size: int) -> str:
         "line-height:1.2;white-space:pre;display:inline-block}"
         "#controls{display:flex;gap:12px;align-items:center;margin-top:12px}"
         "#controls[hidden]{display:none}#scrub{flex:0 1 320px}"
-        "button,select{font:inherit}label{white-space:nowrap}"
+        "button,select{font:inherit}label,#position{white-space:nowrap}"
     )
 
 
