@@ -22,6 +22,7 @@ CASES = (
     "probes",
     "backup",
     "rooms",
+    "exports",
 )
 
 

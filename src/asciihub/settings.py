@@ -290,16 +290,19 @@ class Settings:
         50 * 1024 * 1024, "Largest upload `POST /api/convert` accepts, in bytes.", low=1024
     )
     export_max_frames: int = _setting(
-        600, "Most frames of an artwork exported as GIF or MP4 (every frame is drawn).", low=1
+        600,
+        "Most frames of an artwork exported in a format that holds every frame drawn or "
+        "marked up (apng, gif, mp4, webm, svg, html, zip).",
+        low=1,
     )
     export_max_pixels: int = _setting(
         3840 * 2160,
-        "Most pixels of one drawn frame of a PNG, GIF or MP4 export (columns x rows of "
-        "character cells at export_font_size).",
+        "Most pixels of one drawn frame of a png, apng, gif, mp4, webm or zip export "
+        "(columns x rows of character cells at export_font_size).",
         low=64,
     )
     export_font_size: int = _setting(
-        16, "Font size, in pixels, of the PNG, GIF and MP4 exports.", low=6, high=96
+        16, "Font size, in pixels, of the drawn, SVG and HTML exports.", low=6, high=96
     )
     export_presigned_downloads: bool = _setting(
         False,

@@ -144,8 +144,14 @@ def check_zip(data: bytes, artwork: dict[str, Any]) -> None:
         assert sorted(archive.namelist()) == [
             "README.txt",
             "artwork.cast",
+            "artwork.gif",
             "artwork.json",
+            "artwork.svg",
             "artwork.txt",
+            "frames/0001.png",
+            "frames/0002.png",
+            "frames/0003.png",
+            "manifest.json",
         ]
         document = json.loads(archive.read("artwork.json"))
         assert [frame["text"] for frame in document["frames"]] == [
@@ -216,7 +222,7 @@ async def test_export_mail_limits_and_account_deletion(export_client: Any) -> No
         assert bad.status_code == 400, bad.text
         assert bad.json()["error"]["code"] == code
     assert (
-        "json, txt, cast, png, gif, mp4, zip"
+        "json, txt, cast, png, apng, gif, mp4, webm, svg, html, ansi, ansi256, ansi16, zip"
         in (
             await client.post(f"/api/artworks/{artwork_id}/exports", json={"format": "bmp"})
         ).json()["error"]["message"]

@@ -1,7 +1,8 @@
 """Artwork documents to downloadable files, one registered format each.
 
 Each format registers its name, file extension and media type (as Pillow's image
-plugins do) and renders a document to bytes with no I/O, clock or global state: the
+plugins do) and renders a document to bytes, or streams it to a binary file object
+one frame at a time (``write_export``), with no other I/O, clock or global state: the
 caller passes the title and the timestamp. Rendering is deterministic, so the same
 document always gives the same bytes (a redelivered export job writes the same object).
 The formats are described in ``docs/formats.md``.
@@ -12,23 +13,23 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from asciihub.engine.document import ArtworkDocument
-from asciihub.render.animated import gif_bytes, mp4_bytes
+from asciihub.render.ansi import write_ansi
+from asciihub.render.apng import write_apng
 from asciihub.render.asciicast import cast_bytes
+from asciihub.render.bundle import write_zip
+from asciihub.render.gif import write_gif
+from asciihub.render.html import write_html
 from asciihub.render.raster import cell_size, frame_image
+from asciihub.render.svg import write_svg
+from asciihub.render.video import write_mp4, write_webm
 
 FORM_FEED_LINE = "\f"
 """The line between two frames of a ``txt`` export (U+000C alone on its line)."""
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-README_LINE = (
-    "asciihub export: artwork.json is the artwork document, artwork.txt its frames as "
-    "text (a form-feed line between frames), artwork.cast an asciicast v2 recording.\n"
-)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class ExportFormat:
     is_raster: bool = False
     """Drawn to pixels (so ``export_max_pixels`` applies)."""
     is_animated: bool = False
-    """Draws every frame (so ``export_max_frames`` applies)."""
+    """Holds every frame drawn or marked up (so ``export_max_frames`` applies)."""
     module: str | None = None
     """An optional dependency the renderer needs (``av`` for MP4)."""
     stream: Callable[[ArtworkDocument, RenderOptions, BinaryIO], None] | None = None
@@ -84,24 +85,56 @@ def png_bytes(document: ArtworkDocument, *, font_size: int = 16) -> bytes:
     return buffer.getvalue()
 
 
+def stream_zip(document: ArtworkDocument, options: RenderOptions, out: BinaryIO) -> None:
+    """The ``zip`` bundle (see :mod:`asciihub.render.bundle`) written to ``out``."""
+    write_zip(
+        document, out, title=options.title, timestamp=options.timestamp,
+        font_size=options.font_size, document_json=json_bytes(document), text=txt_bytes(document),
+    )  # fmt: skip
+
+
 def zip_bytes(document: ArtworkDocument, options: RenderOptions) -> bytes:
-    """``artwork.json``, ``artwork.txt``, ``artwork.cast`` and ``README.txt``, deflated."""
-    members = (
-        ("README.txt", README_LINE.encode()),
-        ("artwork.json", json_bytes(document)),
-        ("artwork.txt", txt_bytes(document)),
-        ("artwork.cast", cast_bytes(document, title=options.title, timestamp=options.timestamp)),
-    )
+    """The ``zip`` bundle in memory."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
+    stream_zip(document, options, buffer)
     return buffer.getvalue()
 
 
+Streamer = Callable[[ArtworkDocument, RenderOptions, BinaryIO], None]
+
+
+def _collected(stream: Streamer) -> Callable[[ArtworkDocument, RenderOptions], bytes]:
+    def render(document: ArtworkDocument, options: RenderOptions) -> bytes:
+        buffer = io.BytesIO()
+        stream(document, options, buffer)
+        return buffer.getvalue()
+
+    return render
+
+
+def _streamed(
+    name: str,
+    extension: str,
+    media_type: str,
+    stream: Streamer,
+    *,
+    is_drawn: bool = False,
+    is_animated: bool = False,
+    module: str | None = None,
+) -> ExportFormat:
+    """A format whose renderer writes to a file object (``render`` collects it); a drawn
+    format is raster and animated (every frame is drawn)."""
+    return ExportFormat(
+        name, extension, media_type, _collected(stream), stream=stream, module=module,
+        is_raster=is_drawn, is_animated=is_drawn or is_animated,
+    )  # fmt: skip
+
+
+def _ansi(mode: str) -> Streamer:
+    return lambda d, o, out: write_ansi(d, out, mode=mode)
+
+
+ANSI_MEDIA_TYPE = "text/plain; charset=utf-8"
 EXPORT_FORMATS: dict[str, ExportFormat] = {
     item.name: item
     for item in (
@@ -120,24 +153,54 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
             lambda d, o: png_bytes(d, font_size=o.font_size),
             is_raster=True,
         ),
-        ExportFormat(
+        _streamed(
+            "apng",
+            "apng",
+            "image/apng",
+            lambda d, o, out: write_apng(d, out, font_size=o.font_size),
+            is_drawn=True,
+        ),
+        _streamed(
             "gif",
             "gif",
             "image/gif",
-            lambda d, o: gif_bytes(d, font_size=o.font_size),
-            is_raster=True,
-            is_animated=True,
+            lambda d, o, out: write_gif(d, out, font_size=o.font_size),
+            is_drawn=True,
         ),
-        ExportFormat(
+        _streamed(
             "mp4",
             "mp4",
             "video/mp4",
-            lambda d, o: mp4_bytes(d, font_size=o.font_size),
-            is_raster=True,
-            is_animated=True,
+            lambda d, o, out: write_mp4(d, out, font_size=o.font_size),
+            is_drawn=True,
             module="av",
         ),
-        ExportFormat("zip", "zip", "application/zip", zip_bytes),
+        _streamed(
+            "webm",
+            "webm",
+            "video/webm",
+            lambda d, o, out: write_webm(d, out, font_size=o.font_size),
+            is_drawn=True,
+            module="av",
+        ),
+        _streamed(
+            "svg",
+            "svg",
+            "image/svg+xml",
+            lambda d, o, out: write_svg(d, out, font_size=o.font_size, title=o.title),
+            is_animated=True,
+        ),
+        _streamed(
+            "html",
+            "html",
+            "text/html; charset=utf-8",
+            lambda d, o, out: write_html(d, out, font_size=o.font_size, title=o.title),
+            is_animated=True,
+        ),
+        _streamed("ansi", "ans", ANSI_MEDIA_TYPE, _ansi("truecolor")),
+        _streamed("ansi256", "ans", ANSI_MEDIA_TYPE, _ansi("ansi256")),
+        _streamed("ansi16", "ans", ANSI_MEDIA_TYPE, _ansi("ansi16")),
+        _streamed("zip", "zip", "application/zip", stream_zip, is_drawn=True),
     )
 }
 

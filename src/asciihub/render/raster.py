@@ -1,8 +1,9 @@
 """Artwork frames to pixels with the bundled monospace font: thumbnails and social cards.
 
-Light ink on a dark background, one character cell per font advance; per-cell colours
-are drawn as runs of equal colour along each line, over per-cell background colours
-when the frame has them.
+Light ink on a dark background, one character a cell on a fixed grid of cells of about
+0.6 x 1.2 times the font size; each cell's ink (per-cell colour, else INK) is blended
+over its ground (per-cell background, else BACKGROUND) by the glyph's coverage, from
+glyph tiles drawn once per character and font size (:mod:`asciihub.render.glyph_tiles`).
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 import asciihub.engine
 from asciihub.engine.document import ArtworkDocument, Frame
+from asciihub.render.glyph_tiles import glyph_tiles, grid_codes
 
 FONT_PATH = Path(asciihub.engine.__file__).parent / "fonts" / "DejaVuSansMono.ttf"
 BACKGROUND = (17, 17, 20)
@@ -39,24 +39,17 @@ def _cell(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, size: int) -> tupl
     return max(1, round((right - left) / 10)), round(size * 1.2)
 
 
+def font_ascent(font_size: int) -> int:
+    """Pixels from the top of a cell to the baseline of its character."""
+    font = _font(font_size)
+    if isinstance(font, ImageFont.FreeTypeFont):
+        return int(font.getmetrics()[0])
+    return round(font_size * 0.8)
+
+
 def cell_size(font_size: int) -> tuple[int, int]:
     """(width, height) in pixels of one character cell drawn at ``font_size`` px."""
     return _cell(_font(font_size), font_size)
-
-
-def _runs(line: str, colors: bytes, offset: int) -> list[tuple[int, str, tuple[int, int, int]]]:
-    runs: list[tuple[int, str, tuple[int, int, int]]] = []
-    start = 0
-    for index in range(1, len(line) + 1):
-        if (
-            index == len(line)
-            or colors[offset + 3 * index : offset + 3 * index + 3]
-            != colors[offset + 3 * start : offset + 3 * start + 3]
-        ):
-            rgb = colors[offset + 3 * start : offset + 3 * start + 3]
-            runs.append((start, line[start:index], (rgb[0], rgb[1], rgb[2])))
-            start = index
-    return runs
 
 
 def _ground(frame: Frame, width: int, height: int, cell: tuple[int, int]) -> Image.Image:
@@ -68,82 +61,35 @@ def _ground(frame: Frame, width: int, height: int, cell: tuple[int, int]) -> Ima
     return cells.resize(size, Image.Resampling.NEAREST)
 
 
-_NO_BRAILLE = {code: " " for code in range(0x2800, 0x2900)}
-# Dot bits of a braille cell by (row, column) of its 4 x 2 grid.
-_BRAILLE_BITS = np.array([[0, 3], [1, 4], [2, 5], [6, 7]])
-
-
-def _braille_dots(frame: Frame, width: int, height: int, cell: tuple[int, int]) -> Any:
-    """Where braille dots are lit: ``bool`` (height * cell_h, width * cell_w), or None.
-
-    The bundled font has no braille, so dots are drawn from each pattern's bits.
-    """
-    lines = [line.ljust(width)[:width] for line in frame.lines[:height]]
-    lines += [" " * width] * (height - len(lines))
-    codes = np.frombuffer("".join(lines).encode("utf-32-le"), dtype="<u4").reshape(height, width)
-    is_braille = (codes >= 0x2800) & (codes < 0x2900)
-    if not is_braille.any():
-        return None
-    cell_w, cell_h = cell
-    size = max(1, cell_w // 4)
-    bit = np.full((cell_h, cell_w), -1)
-    for row in range(4):
-        for col in range(2):
-            top = row * cell_h // 4 + (cell_h // 4 - size) // 2
-            left = col * cell_w // 2 + (cell_w // 2 - size) // 2
-            bit[top : top + size, left : left + size] = _BRAILLE_BITS[row, col]
-    masks = np.where(is_braille, codes - 0x2800, 0).astype(np.int64)
-    lit = (masks[:, None, :, None] >> np.maximum(bit, 0)[None, :, None, :]) & 1
-    lit = lit.astype(bool) & (bit >= 0)[None, :, None, :]
-    return lit.reshape(height * cell_h, width * cell_w)
-
-
-def _draw_braille(image: Image.Image, frame: Frame, dots: Any, cell: tuple[int, int]) -> None:
-    cell_w, cell_h = cell
-    pixels = np.array(image)
-    if frame.colors is not None and len(frame.colors) * cell_w * cell_h == pixels.size:
-        rows, cols = pixels.shape[0] // cell_h, pixels.shape[1] // cell_w
-        ink = np.frombuffer(frame.colors, dtype=np.uint8).reshape(rows, cols, 3)
-        ink = ink.repeat(cell_h, axis=0).repeat(cell_w, axis=1)
-    else:
-        ink = np.broadcast_to(np.array(INK, dtype=np.uint8), pixels.shape)
-    pixels[dots] = ink[dots]
-    image.paste(Image.fromarray(pixels, mode="RGB"))
+def _ink(frame: Frame, width: int, height: int, size: tuple[int, int]) -> Image.Image:
+    """The ink colour of every pixel: INK, or each cell's colour when the frame has them."""
+    if frame.colors is None or len(frame.colors) != width * height * 3:
+        return Image.new("RGB", size, INK)
+    cells = Image.frombytes("RGB", (width, height), frame.colors)
+    return cells.resize(size, Image.Resampling.NEAREST)
 
 
 def frame_image(frame: Frame, width: int, height: int, *, font_size: int = 16) -> Image.Image:
     """One frame drawn at ``font_size`` px: an RGB image of (height*cell_h, width*cell_w).
 
-    Cells with a background colour are filled with it; the ink is drawn over them.
+    Every character sits in its own cell (a fixed grid); cells with a background colour
+    are filled with it and the ink is blended over them by the glyph's coverage.
     Braille patterns are drawn as dots (the bundled font has none).
     """
-    font = _font(font_size)
-    cell_w, cell_h = _cell(font, font_size)
-    image = _ground(frame, width, height, (cell_w, cell_h))
-    dots = _braille_dots(frame, width, height, (cell_w, cell_h))
-    if dots is not None:
-        frame = Frame(
-            text=frame.text.translate(_NO_BRAILLE),
-            duration_ms=frame.duration_ms,
-            colors=frame.colors,
-            backgrounds=frame.backgrounds,
-        )
-        _draw_braille(image, frame, dots, (cell_w, cell_h))
-    draw = ImageDraw.Draw(image)
-    for row, line in enumerate(frame.lines[:height]):
-        y = row * cell_h
-        if frame.colors is None:
-            draw.text((0, y), line, font=font, fill=INK)
-            continue
-        for start, text, rgb in _runs(line, frame.colors, row * width * 3):
-            if text.strip():
-                draw.text((start * cell_w, y), text, font=font, fill=rgb)
-    return image
+    cell = cell_size(font_size)
+    tiles = glyph_tiles((str(FONT_PATH) if FONT_PATH.exists() else "", font_size), cell)
+    coverage = tiles.coverage(grid_codes(frame.lines, width, height))
+    mask = Image.fromarray(coverage)
+    ground = _ground(frame, width, height, cell)
+    return Image.composite(_ink(frame, width, height, ground.size), ground, mask)
 
 
 def _png(image: Image.Image) -> bytes:
+    """``image`` as PNG at zlib level 1: thumbnails and cards are drawn on request, and
+    compressing is most of their cost (``optimize``, level 9 with every filter, takes
+    about 8x as long for files 10 to 30% smaller)."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
