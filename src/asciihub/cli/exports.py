@@ -10,7 +10,10 @@ import typer
 from asciihub.cli._runtime import run_with_services
 from asciihub.cli.app import app, state
 
-FORMAT_HELP = "json, txt, cast (asciicast v2), png (first frame), gif, mp4 or zip."
+FORMAT_HELP = (
+    "json, txt, cast (asciicast v2), ansi, ansi256, ansi16, png (first frame), apng, gif, "
+    "mp4, webm, svg, html or zip."
+)
 
 
 @app.command("export")

@@ -137,7 +137,7 @@ def check_limits(
     if fmt.is_animated and frames > limits.max_frames:
         message = (
             f"the artwork has {frames} frames; {fmt.name} exports take at most "
-            f"{limits.max_frames} (setting export_max_frames): export it as cast, json or zip"
+            f"{limits.max_frames} (setting export_max_frames): export it as cast, json, txt or ansi"
         )
         raise TooLarge(message, code="export_too_large")
     if fmt.is_raster:
