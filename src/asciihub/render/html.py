@@ -43,6 +43,10 @@ def _style(font_size: int) -> str:
         "body{margin:0;padding:16px;font:14px system-ui,sans-serif}"
         f"#screen{{margin:0;font-family:{FONT_FAMILY};font-size:{font_size}px;"
         "line-height:1.2;white-space:pre;display:inline-block}"
+        # A background fills the whole line box: an inline one covers only the glyphs'
+        # content area and leaves seams between rows at fractional sizes.
+        "#screen span[style*=background]{display:inline-block;vertical-align:top;"
+        "height:1.2em}"
         "#controls{display:flex;gap:12px;align-items:center;margin-top:12px}"
         "#controls[hidden]{display:none}#scrub{flex:0 1 320px}"
         "button,select{font:inherit}label,#position{white-space:nowrap}"
