@@ -28,6 +28,7 @@ from asciihub.services.collab import EditLimits, EditState, LogEntry, validate_o
 from asciihub.services.principals import Principal
 from asciihub.services.room_chat import PAGE as CHAT_PAGE
 from asciihub.services.room_chat import chat_json, chat_page, chat_room, parse_chat
+from asciihub.services.room_chat_images import ChatImageLimits, ChatImageService
 from asciihub.services.room_control import (
     ControlState,
     control_room,
@@ -382,11 +383,15 @@ class LiveRoom:
 
     async def chat(self, peer: RoomPeer, message: dict[str, Any]) -> None:
         """Keep a chat message in the room's chat log (every member gets it)."""
+        is_guest = peer.user_id.startswith("guest:")
+        image = None
+        if message.get("image") is not None and not is_guest:
+            found = await self.service.chat_images.attachment(
+                peer.user_id, self.artwork_id, message.get("image")
+            )
+            image = found.to_json()
         entry = parse_chat(
-            peer.user_id,
-            peer.user_id.startswith("guest:"),
-            message,
-            self.service.limits.chat_max_chars,
+            peer.user_id, is_guest, message, self.service.limits.chat_max_chars, image
         )
         await self.hub.append(chat_room(self.artwork_id), entry)
 
@@ -432,9 +437,13 @@ class RoomService:
         *,
         limits: RoomLimits,
         edit_limits: EditLimits,
+        chat_images: ChatImageService | None = None,
     ) -> None:
         self.hub = hub
         self.artworks = artworks
+        self.chat_images = chat_images or ChatImageService(
+            objects=artworks.objects, artworks=artworks, limits=ChatImageLimits()
+        )
         self.kv = kv
         self.limits = limits
         self.edit_limits = edit_limits
@@ -533,6 +542,14 @@ def build_room_service(
         ),
         edit_limits=EditLimits.from_document_limits(
             artworks.limits.document, max_cells_per_op=settings.room_max_cells_per_op
+        ),
+        chat_images=ChatImageService(
+            objects=artworks.objects,
+            artworks=artworks,
+            limits=ChatImageLimits(
+                max_bytes=settings.room_chat_image_max_bytes,
+                max_pixels=settings.room_chat_image_max_pixels,
+            ),
         ),
     )
     earlier = artworks.on_change
