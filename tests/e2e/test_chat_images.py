@@ -21,6 +21,7 @@ from PIL import Image
 from tests.conftest import service_missing
 from tests.e2e.rooms_setup import Owner, new_artwork, new_owner, share
 from tests.e2e.servers import running_server
+from tests.users import PASSWORD, new_handle
 
 pytestmark = pytest.mark.e2e
 
@@ -117,12 +118,13 @@ async def test_bad_uploads_and_foreign_attachments_are_refused(server: str) -> N
     art = await new_artwork(server, owner, visibility="public")
     elsewhere = await new_artwork(server, owner, visibility="public")
     cases = [
-        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", 415, "unsupported_upload"),
-        (image_bytes("BMP"), 415, "unsupported_upload"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", 415, "unsupported_chat_image"),
+        (image_bytes("BMP"), 415, "unsupported_chat_image"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, 415, "invalid_chat_image"),
         (image_bytes("PNG", (300, 300)), 413, "chat_image_too_many_pixels"),
         (Image.effect_noise((120, 120), 90).tobytes() * 2, 413, "chat_image_too_large"),
         (b"", 400, "empty_upload"),
+        (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64, 415, "unsupported_chat_image"),
     ]
     for data, status, code in cases:
         refused = await _upload(
@@ -172,3 +174,65 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+def _context(browser: Any, base: str) -> tuple[Any, Owner]:
+    """A browser context logged in as a new user (its session cookie)."""
+    http = httpx.Client(base_url=base, headers={"Origin": base})
+    handle = new_handle("chat")
+    signed = http.post("/api/auth/signup", json={"handle": handle, "password": PASSWORD})
+    assert signed.status_code == 201, signed.text
+    token = http.post("/api/tokens", json={"name": "t", "scopes": ["read", "write"]})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": c.name, "value": c.value, "url": base} for c in http.cookies.jar])
+    http.close()
+    return context, Owner(signed.json()["user"]["id"], token.json()["token"])
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_an_image_attached_in_one_editor_shows_in_the_other(browser: Any, data_dir: Path) -> None:
+    from playwright.sync_api import expect
+
+    with running_server(data_dir, LIMITS) as (base, _proc):
+        owner_context, owner = _context(browser, base)
+        editor_context, _editor = _context(browser, base)
+        with httpx.Client(base_url=base, headers=owner.headers) as http:
+            art = http.post(
+                "/api/artworks",
+                json={"title": "pics", "visibility": "private", "frames": [{"text": "abc"}]},
+            ).json()
+            link = http.post(
+                f"/api/artworks/{art['id']}/shares",
+                json={"permission": "edit", "expires_in": 3600},
+            ).json()["token"]
+        errors: list[str] = []
+        a, b = owner_context.new_page(), editor_context.new_page()
+        for page in (a, b):
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+        a.goto(f"{base}/a/{art['id']}/edit")
+        b.goto(f"{base}/a/{art['id']}/edit?share={link}")
+        for page in (a, b):
+            expect(page.locator("#ed-status")).to_have_attribute("data-state", "saved")
+        a.fill("#chat-text", "a red square")
+        a.set_input_files(
+            "#chat-image",
+            {"name": "square.png", "mimeType": "image/png", "buffer": image_bytes("PNG")},
+        )
+        for page in (a, b):
+            item = page.locator("#chat-log li").filter(has_text="a red square")
+            expect(item.locator("img.chat-image")).to_have_count(1)
+            page.wait_for_function(
+                "() => { const i = document.querySelector('#chat-log img.chat-image');"
+                " return i && i.complete && i.naturalWidth === 24; }",
+                timeout=15000,
+            )
+        # A file that is not an image is refused with the server's message.
+        b.set_input_files(
+            "#chat-image", {"name": "x.png", "mimeType": "image/png", "buffer": b"not a png"}
+        )
+        expect(b.locator("#chat-error")).to_contain_text("PNG, JPEG, GIF or WebP")
+        expect(a.locator("#chat-log img.chat-image")).to_have_count(1)
+        assert not errors
+        owner_context.close()
+        editor_context.close()

@@ -83,11 +83,14 @@ def check_image(data: bytes, limits: ChatImageLimits) -> tuple[str, int, int]:
             "(room_chat_image_max_bytes)"
         )
         raise TooLarge(message, code="chat_image_too_large")
-    kind = sniff_media(data[:32])
+    unsupported = "a chat image is a PNG, JPEG, GIF or WebP file (checked by its content)"
+    try:
+        kind = sniff_media(data[:32])
+    except UnsupportedMedia:
+        raise UnsupportedMedia(unsupported, code="unsupported_chat_image") from None
     decoder = CHAT_IMAGE_FORMATS.get(kind.format)
     if decoder is None:
-        message = "a chat image is a PNG, JPEG, GIF or WebP file (checked by its content)"
-        raise UnsupportedMedia(message, code="unsupported_chat_image")
+        raise UnsupportedMedia(unsupported, code="unsupported_chat_image")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
