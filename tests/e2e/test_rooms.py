@@ -238,6 +238,25 @@ async def test_permission_refusals(server: str) -> None:
         )
 
 
+async def test_a_bearer_token_without_origin_is_not_a_browser(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner, visibility="public")
+    path = f"/ws/artworks/{art['id']}"
+    sock = await open_socket(server, path, token=owner.token, origin=None)
+    await sock.send(orjson.dumps({"type": "hello", "v": 1, "client_id": "script"}).decode())
+    welcome = orjson.loads(await sock.recv())
+    assert welcome["type"] == "welcome" and welcome["role"] == "editor"
+    await sock.close()
+    # Without a token (anonymous, or a cookie) a missing Origin is still refused, and a
+    # browser Origin is checked even when a token comes with it.
+    for token, origin in ((None, None), (owner.token, "https://evil.example")):
+        with pytest.raises(websockets.InvalidStatus):
+            await open_socket(server, path, token=token, origin=origin)
+    # An unknown token is refused whatever the Origin.
+    with pytest.raises(websockets.InvalidStatus):
+        await open_socket(server, path, token="ah_" + "x" * 43, origin=None)
+
+
 async def test_bad_messages_get_close_codes_and_others_are_served(server: str) -> None:
     owner = await new_owner(server)
     art = await new_artwork(server, owner, visibility="public")
