@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 import websockets
 from bench._room_client import RoomClient, open_socket, read_until_closed, watch_job
 
+from asciihub.realtime.keys import SQLITE_LOG, SQLITE_SNAPSHOTS
 from asciihub.services.collab import key_between
 from tests.e2e.rooms_setup import (
     GRID,
@@ -435,3 +437,38 @@ async def test_cursors_are_relayed_but_never_logged_and_floods_are_closed(server
     assert not watcher.closed.is_set()
     await mover.close()
     await watcher.close()
+
+
+async def test_the_control_log_is_compacted_and_rooms_reopen_from_its_snapshot(
+    server: str, data_dir: Path
+) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner, visibility="public")
+    host = RoomClient(server, art["id"], client_id="host", token=owner.token)
+    viewer = RoomClient(server, art["id"], client_id="viewer", keep_replica=False)
+    await host.connect()
+    await viewer.connect()
+    for n in range(60):  # the snapshot comes every 50 entries (room_snapshot_every)
+        await host.send({"type": "playback", "playing": n % 2 == 0, "position_ms": n * 10})
+    await viewer.wait_until(lambda: viewer.playback.get("position_ms") == 590)
+    room = f"artwork:{art['id']}"
+    with sqlite3.connect(data_dir / "rooms.sqlite3") as db:
+        kept = db.execute(f"SELECT min(seq), count(*) FROM {SQLITE_LOG} WHERE room = ?", (room,))
+        first, count = kept.fetchone()
+        (snap_seq,) = db.execute(
+            f"SELECT seq FROM {SQLITE_SNAPSHOTS} WHERE room = ?", (room,)
+        ).fetchone()
+    assert snap_seq == 50 and first == 51 and count == 11  # one epoch entry + 60 plays
+    await host.close()
+    await viewer.close()
+    # Reopened from the snapshot plus the rest of the log: the last playback holds.
+    again = RoomClient(server, art["id"], client_id="again", token=owner.token)
+    welcome = await again.connect()
+    assert welcome["playback"]["position_ms"] == 590 and welcome["playback"]["playing"] is False
+    # An outside change still starts a new epoch after the compaction.
+    await patch_frames(server, owner, art["id"], "replaced after compaction")
+    await again.wait_until(lambda: again.closed.is_set())
+    assert again.close_code == 4409
+    fresh = await again.connect()
+    assert fresh["epoch"] != welcome["epoch"]
+    await again.close()

@@ -136,6 +136,7 @@ class LiveRoom:
             after=self.control.seq,
             on_entry=self._on_control,
             on_ephemeral=self._on_ephemeral,
+            on_compacted=self._reload_control,
         )
         await self._control_feed.start()
         recent = await chat_page(self.hub, self.artwork_id, None)
@@ -214,18 +215,44 @@ class LiveRoom:
             await self.saver.snapshot()
 
     async def _on_control(self, event: RoomEvent) -> None:
-        kind = self.control.apply(event.seq or 0, event.data)
+        seq = event.seq or 0
+        kind = self.control.apply(seq, event.data)
         if kind == "epoch" and self.control.epoch != self.epoch:
-            text = encode({"type": "reset", "epoch": self.control.epoch})
-            for peer in list(self.peers.values()):
-                peer.send_text(text)
-                peer.close(CLOSE_EPOCH, "document_replaced")
-            self.peers.clear()  # stale clients reload; none may see the new epoch's edits
-            await self._load_epoch()
+            await self._epoch_replaced()
         elif kind == "play":
-            text = encode({"type": "playback", **self.control.playback, "server_time": _now_ms()})
-            for peer in list(self.peers.values()):
-                peer.send_text(text)
+            self._send_playback()
+        if seq % self.service.limits.snapshot_every == 0:
+            # Compact the control log like the edit log: every process folds the same
+            # entries to the same state, so whichever writes the snapshot writes this one.
+            await self.hub.save_snapshot(
+                control_room(self.artwork_id), Snapshot(seq, self.control.to_json())
+            )
+
+    async def _epoch_replaced(self) -> None:
+        text = encode({"type": "reset", "epoch": self.control.epoch})
+        for peer in list(self.peers.values()):
+            peer.send_text(text)
+            peer.close(CLOSE_EPOCH, "document_replaced")
+        self.peers.clear()  # stale clients reload; none may see the new epoch's edits
+        await self._load_epoch()
+
+    def _send_playback(self) -> None:
+        text = encode({"type": "playback", **self.control.playback, "server_time": _now_ms()})
+        for peer in list(self.peers.values()):
+            peer.send_text(text)
+
+    async def _reload_control(self) -> None:
+        """The control feed fell behind a compaction: fold on from the snapshot."""
+        snap = await self.hub.load_snapshot(control_room(self.artwork_id))
+        if snap is None or self._control_feed is None:
+            return
+        playback = self.control.playback
+        self.control = ControlState.from_json(snap.data)
+        self._control_feed.reset(self.control.seq)
+        if self.control.epoch != self.epoch:
+            await self._epoch_replaced()
+        elif self.control.playback != playback:
+            self._send_playback()
 
     def _on_ephemeral(self, event: RoomEvent) -> None:
         data = event.data
