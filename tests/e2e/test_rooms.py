@@ -92,6 +92,14 @@ async def test_job_stream_sends_every_frame_in_order_then_done(server: str) -> N
     # A late joiner gets the whole story again; somebody else gets nothing.
     again = await watch_job(server, job_id, token=owner.token)
     assert [m["type"] for m in again] == kinds
+    # A watcher that reconnects with ?after=SEQ gets only what follows; junk is refused.
+    sock = await open_socket(server, f"/ws/jobs/{job_id}?after=3", token=owner.token)
+    resumed = await read_until_closed(sock)
+    assert resumed[0]["type"] == "hello"
+    assert [m["seq"] for m in resumed[1:]] == [m["seq"] for m in messages[1:] if m["seq"] > 3]
+    sock = await open_socket(server, f"/ws/jobs/{job_id}?after=x", token=owner.token)
+    refused_after = await read_until_closed(sock)
+    assert refused_after[-1]["error"]["code"] == "invalid_after" and sock.close_code == 4400
     stranger = await new_owner(server)
     sock = await open_socket(server, f"/ws/jobs/{job_id}", token=stranger.token)
     refused = await read_until_closed(sock)
