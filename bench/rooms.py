@@ -13,7 +13,8 @@ baseline measured in the same run: a bare uvicorn WebSocket fan-out
 * memory: the server's RSS growth over 1,000 idle sockets, per socket.
 
 Options: ``--viewers N`` (1000), ``--rounds N`` (30), ``--editors N`` (20),
-``--seconds N`` (5). The clients share the machine's cores with the servers.
+``--seconds N`` (5), ``--processes one|two|both`` (both: which deployments run). The
+clients share the machine's cores with the servers.
 """
 
 from __future__ import annotations
@@ -304,53 +305,57 @@ def main(argv: list[str]) -> int:
     rounds = int(option(argv, "rounds", "30"))
     editors = int(option(argv, "editors", "20"))
     seconds = float(option(argv, "seconds", "5"))
+    processes = option(argv, "processes", "both")
+    if processes not in ("one", "two", "both"):
+        print("--processes is one, two or both", file=sys.stderr)
+        return 2
     rows: list[list[str]] = []
     memory: list[list[str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-rooms-") as folder, ExitStack() as stack:
         raw_url, raw_pid = _raw(stack)
         raw_b = asyncio.run(_raw_broadcast(raw_url, count, rounds, raw_pid))
         raw_e = asyncio.run(_raw_editors(raw_url, editors, seconds))
-        one_url, one_pid = _serve(stack, Path(folder) / "one", {"ASCIIHUB_ROOMS_URL": ""})
-        one_b = asyncio.run(_room_broadcast([one_url], count, rounds, one_pid))
-        one_e = asyncio.run(_room_editors([one_url], editors, seconds))
-        _fresh_redis()
-        shared = Path(folder) / "two"
-        env = {
-            "ASCIIHUB_ROOMS_URL": REDIS,
-            "ASCIIHUB_KV_URL": REDIS,
-            "ASCIIHUB_KV_NAMESPACE": "bench",
-        }
-        url_a, _ = _serve(stack, shared, env)
-        url_b, _ = _serve(stack, shared, env)
-        two_b = asyncio.run(_room_broadcast([url_a, url_b], count, rounds, None))
-        two_e = asyncio.run(_room_editors([url_a, url_b], editors, seconds))
+        one_b = one_e = two_b = two_e = None
+        if processes != "two":
+            one_url, one_pid = _serve(stack, Path(folder) / "one", {"ASCIIHUB_ROOMS_URL": ""})
+            one_b = asyncio.run(_room_broadcast([one_url], count, rounds, one_pid))
+            one_e = asyncio.run(_room_editors([one_url], editors, seconds))
+        if processes != "one":
+            _fresh_redis()
+            shared = Path(folder) / "two"
+            env = {
+                "ASCIIHUB_ROOMS_URL": REDIS,
+                "ASCIIHUB_KV_URL": REDIS,
+                "ASCIIHUB_KV_NAMESPACE": "bench",
+            }
+            url_a, _ = _serve(stack, shared, env)
+            url_b, _ = _serve(stack, shared, env)
+            two_b = asyncio.run(_room_broadcast([url_a, url_b], count, rounds, None))
+            two_e = asyncio.run(_room_editors([url_a, url_b], editors, seconds))
     rows.append(_row(f"baseline fan-out, {count} viewers", raw_b, None, None))
-    rows.append(_row(f"room, {count} viewers, 1 process", one_b, TARGETS[("broadcast", 1)], raw_b))
-    rows.append(
-        _row(f"room, {count} viewers, 2 processes (Redis)", two_b, TARGETS[("broadcast", 2)], raw_b)
-    )
+    if one_b is not None:
+        name = f"room, {count} viewers, 1 process"
+        rows.append(_row(name, one_b, TARGETS[("broadcast", 1)], raw_b))
+    if two_b is not None:
+        name = f"room, {count} viewers, 2 processes (Redis)"
+        rows.append(_row(name, two_b, TARGETS[("broadcast", 2)], raw_b))
     rows.append(_row(f"baseline echo, {editors} editors x 10 ops/s", raw_e, None, None))
-    rows.append(
-        _row(
-            f"room, {editors} editors x 10 ops/s, 1 process", one_e, TARGETS[("editors", 1)], raw_e
-        )
-    )
-    rows.append(
-        _row(
-            f"room, {editors} editors x 10 ops/s, 2 processes",
-            two_e,
-            TARGETS[("editors", 2)],
-            raw_e,
-        )
-    )
+    if one_e is not None:
+        name = f"room, {editors} editors x 10 ops/s, 1 process"
+        rows.append(_row(name, one_e, TARGETS[("editors", 1)], raw_e))
+    if two_e is not None:
+        name = f"room, {editors} editors x 10 ops/s, 2 processes"
+        rows.append(_row(name, two_e, TARGETS[("editors", 2)], raw_e))
     print_table(
         "rooms: latency in ms (p99 ratio against the baseline of the same run)",
         ["scenario", "p50", "p99", "p99 vs base", "ops/s", "target p99", ""],
         rows,
     )
     memory.append(["baseline fan-out", f"{raw_b['mem'] / 1024:.1f}", "-", "-"])
-    verdict = "ok" if one_b["mem"] < 50 * 1024 else "MISSED"
-    memory.append(["room viewer (welcomed, idle)", f"{one_b['mem'] / 1024:.1f}", "< 50", verdict])
+    if one_b is not None:
+        verdict = "ok" if one_b["mem"] < 50 * 1024 else "MISSED"
+        idle = f"{one_b['mem'] / 1024:.1f}"
+        memory.append(["room viewer (welcomed, idle)", idle, "< 50", verdict])
     print_table("server memory per idle socket, KiB", ["socket", "KiB", "target", ""], memory)
     return 0
 

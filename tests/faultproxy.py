@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import threading
 from collections.abc import Iterator
 
@@ -22,6 +23,9 @@ class FaultProxy:
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._pairs: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
+        self.opened = 0
+        """Connections accepted so far."""
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
     def start(self) -> FaultProxy:
@@ -51,8 +55,12 @@ class FaultProxy:
             writer.close()
             return
         self._writers.update((writer, up_writer))
+        pair = (writer, up_writer)
+        self._pairs.add(pair)
+        self.opened += 1
         await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
         self._writers.difference_update((writer, up_writer))
+        self._pairs.discard(pair)
 
     async def _cut(self) -> None:
         assert self._server is not None
@@ -65,6 +73,21 @@ class FaultProxy:
     def cut(self) -> None:
         """Drop every connection and refuse new ones."""
         self._call(self._cut())
+
+    async def _drop(self, fraction: float, rng: random.Random) -> int:
+        pairs = sorted(self._pairs, key=id)
+        doomed = [pair for pair in pairs if rng.random() < fraction]
+        for client, upstream in doomed:
+            client.transport.abort()
+            upstream.transport.abort()
+        return len(doomed)
+
+    def drop_some(self, fraction: float, rng: random.Random) -> int:
+        """Abort each open connection with probability ``fraction``; how many were cut.
+
+        New connections are still accepted (a flaky network, not a dead server).
+        """
+        return int(self._call(self._drop(fraction, rng)))  # type: ignore[call-overload]
 
     def restore(self) -> None:
         """Accept connections again, on the same port."""

@@ -499,6 +499,17 @@ class Settings:
     room_chat_max_chars: int = _setting(
         2000, "Longest chat message in an artwork room, in characters.", low=1
     )
+    room_chat_image_max_bytes: int = _setting(
+        5 * 1024 * 1024,
+        "Largest image attached to room chat, in bytes (PNG, JPEG, GIF or WebP, told by "
+        "its content); a larger one is refused with 413.",
+        low=1024,
+    )
+    room_chat_image_max_pixels: int = _setting(
+        4096 * 4096,
+        "Most pixels (width times height) a chat image may declare; checked before decoding.",
+        low=64,
+    )
     room_job_ttl: int = _setting(
         3600, "Seconds a finished job's event log is kept for late `/ws/jobs` watchers.", low=60
     )

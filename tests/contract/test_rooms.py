@@ -8,6 +8,7 @@ log. Waits are on events with a deadline, never sleeps.
 from __future__ import annotations
 
 import asyncio
+import logging
 import subprocess
 import sys
 import textwrap
@@ -196,3 +197,25 @@ async def test_memory_url_keeps_nothing_after_close() -> None:
     again = await open_room_hub("memory://")
     assert await again.last_seq("x") == 0
     await again.close()
+
+
+async def test_redis_without_an_append_only_file_is_reported(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import redis.asyncio as aioredis
+
+    from asciihub.realtime.redis import RedisRoomHub
+
+    admin = aioredis.Redis.from_url(redis_url)
+    answer = (await admin.config_get("appendonly"))["appendonly"]
+    await admin.aclose()
+    caplog.set_level(logging.WARNING, logger="asciihub.realtime.redis")
+    hub = await open_room_hub(redis_url, namespace="persistence-check")
+    assert isinstance(hub, RedisRoomHub)
+    warned = [r for r in caplog.records if "rooms_redis_not_persistent" in r.getMessage()]
+    assert hub.persistent is (answer == "yes")  # asked at start-up
+    assert bool(warned) is (answer != "yes")
+    await hub.ping()  # the health check still passes, and says it only once
+    again = [r for r in caplog.records if "rooms_redis_not_persistent" in r.getMessage()]
+    assert len(again) == len(warned)
+    await hub.close()

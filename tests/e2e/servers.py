@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from bench._tools import stop_process
 
@@ -45,8 +49,20 @@ def running_server(
         proc.kill()
         rest = proc.communicate()[0]
         raise RuntimeError(f"asciihub serve did not start:\n{(output + rest).decode()}")
+    # Keep reading the output: a full pipe would block the server on its next log line.
+    tail: deque[bytes] = deque(maxlen=200)
+    drain = threading.Thread(target=_drain, args=(proc.stdout, tail), daemon=True)
+    drain.start()
     try:
         yield url, proc
     finally:
         stop_process(proc)
+        drain.join(10)
         proc.stdout.close()
+
+
+def _drain(stream: IO[bytes], tail: deque[bytes]) -> None:
+    """Read ``stream`` to its end, keeping the last lines."""
+    with contextlib.suppress(ValueError, OSError):
+        for line in iter(stream.readline, b""):
+            tail.append(line)

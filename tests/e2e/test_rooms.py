@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 import websockets
 from bench._room_client import RoomClient, open_socket, read_until_closed, watch_job
 
+from asciihub.realtime.keys import SQLITE_LOG, SQLITE_SNAPSHOTS
 from asciihub.services.collab import key_between
 from tests.e2e.rooms_setup import (
     GRID,
@@ -90,6 +92,14 @@ async def test_job_stream_sends_every_frame_in_order_then_done(server: str) -> N
     # A late joiner gets the whole story again; somebody else gets nothing.
     again = await watch_job(server, job_id, token=owner.token)
     assert [m["type"] for m in again] == kinds
+    # A watcher that reconnects with ?after=SEQ gets only what follows; junk is refused.
+    sock = await open_socket(server, f"/ws/jobs/{job_id}?after=3", token=owner.token)
+    resumed = await read_until_closed(sock)
+    assert resumed[0]["type"] == "hello"
+    assert [m["seq"] for m in resumed[1:]] == [m["seq"] for m in messages[1:] if m["seq"] > 3]
+    sock = await open_socket(server, f"/ws/jobs/{job_id}?after=x", token=owner.token)
+    refused_after = await read_until_closed(sock)
+    assert refused_after[-1]["error"]["code"] == "invalid_after" and sock.close_code == 4400
     stranger = await new_owner(server)
     sock = await open_socket(server, f"/ws/jobs/{job_id}", token=stranger.token)
     refused = await read_until_closed(sock)
@@ -236,6 +246,25 @@ async def test_permission_refusals(server: str) -> None:
         await open_socket(
             server, f"/ws/artworks/{art['id']}", token=owner.token, origin="https://evil.example"
         )
+
+
+async def test_a_bearer_token_without_origin_is_not_a_browser(server: str) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner, visibility="public")
+    path = f"/ws/artworks/{art['id']}"
+    sock = await open_socket(server, path, token=owner.token, origin=None)
+    await sock.send(orjson.dumps({"type": "hello", "v": 1, "client_id": "script"}).decode())
+    welcome = orjson.loads(await sock.recv())
+    assert welcome["type"] == "welcome" and welcome["role"] == "editor"
+    await sock.close()
+    # Without a token (anonymous, or a cookie) a missing Origin is still refused, and a
+    # browser Origin is checked even when a token comes with it.
+    for token, origin in ((None, None), (owner.token, "https://evil.example")):
+        with pytest.raises(websockets.InvalidStatus):
+            await open_socket(server, path, token=token, origin=origin)
+    # An unknown token is refused whatever the Origin.
+    with pytest.raises(websockets.InvalidStatus):
+        await open_socket(server, path, token="ah_" + "x" * 43, origin=None)
 
 
 async def test_bad_messages_get_close_codes_and_others_are_served(server: str) -> None:
@@ -416,3 +445,38 @@ async def test_cursors_are_relayed_but_never_logged_and_floods_are_closed(server
     assert not watcher.closed.is_set()
     await mover.close()
     await watcher.close()
+
+
+async def test_the_control_log_is_compacted_and_rooms_reopen_from_its_snapshot(
+    server: str, data_dir: Path
+) -> None:
+    owner = await new_owner(server)
+    art = await new_artwork(server, owner, visibility="public")
+    host = RoomClient(server, art["id"], client_id="host", token=owner.token)
+    viewer = RoomClient(server, art["id"], client_id="viewer", keep_replica=False)
+    await host.connect()
+    await viewer.connect()
+    for n in range(60):  # the snapshot comes every 50 entries (room_snapshot_every)
+        await host.send({"type": "playback", "playing": n % 2 == 0, "position_ms": n * 10})
+    await viewer.wait_until(lambda: viewer.playback.get("position_ms") == 590)
+    room = f"artwork:{art['id']}"
+    with sqlite3.connect(data_dir / "rooms.sqlite3") as db:
+        kept = db.execute(f"SELECT min(seq), count(*) FROM {SQLITE_LOG} WHERE room = ?", (room,))
+        first, count = kept.fetchone()
+        (snap_seq,) = db.execute(
+            f"SELECT seq FROM {SQLITE_SNAPSHOTS} WHERE room = ?", (room,)
+        ).fetchone()
+    assert snap_seq == 50 and first == 51 and count == 11  # one epoch entry + 60 plays
+    await host.close()
+    await viewer.close()
+    # Reopened from the snapshot plus the rest of the log: the last playback holds.
+    again = RoomClient(server, art["id"], client_id="again", token=owner.token)
+    welcome = await again.connect()
+    assert welcome["playback"]["position_ms"] == 590 and welcome["playback"]["playing"] is False
+    # An outside change still starts a new epoch after the compaction.
+    await patch_frames(server, owner, art["id"], "replaced after compaction")
+    await again.wait_until(lambda: again.closed.is_set())
+    assert again.close_code == 4409
+    fresh = await again.connect()
+    assert fresh["epoch"] != welcome["epoch"]
+    await again.close()

@@ -11,7 +11,7 @@ import httpx
 from asciihub.bootstrap import input_limits
 from asciihub.services.fsck import Fsck
 from asciihub.storage.metadata.jobs import JobRow
-from asciihub.storage.objects.keys import media_key
+from asciihub.storage.objects.keys import chat_image_key, media_key
 from tests.jobs.conftest import fast, open_client
 from tests.users import signup
 
@@ -82,3 +82,20 @@ async def test_fsck_collects_orphan_uploads_and_fails_jobs_without_one(
             assert (job.status, job.error_code) == ("failed", "upload_missing")
         again = await _fsck(services).run(repair=False)
         assert again.problems == 0
+
+
+async def test_fsck_keeps_chat_images_no_job_holds(embedded_settings: Any) -> None:
+    app, transport = await open_client(fast(embedded_settings), consumers=False)
+    async with (
+        app.starlette.router.lifespan_context(app.starlette),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
+    ):
+        services = app.starlette.state.services
+        user = (await signup(http))["id"]
+        body = b"\x89PNG" + os.urandom(100)
+        await services.objects.put(chat_image_key(user, "img1"), body)
+        await services.objects.put(media_key(user, "nojob2"), body)
+        repaired = await _fsck(services).run(repair=True)
+        assert repaired.orphan_media == [media_key(user, "nojob2")]
+        assert await services.objects.head(chat_image_key(user, "img1")) is not None
+        assert await services.objects.head(media_key(user, "nojob2")) is None

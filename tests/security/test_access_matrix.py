@@ -265,6 +265,10 @@ NOT_IN_MATRIX = {
     "tests/jobs/test_imports.py",
     ("GET", "/api/me/export-all/{job_id}/download"): "answers only the archive's owner; "
     "tests/jobs/test_export_all.py",
+    ("POST", "/api/artworks/{artwork_id}/chat/images"): "the view policy plus a signed-in "
+    "writer; tests/e2e/test_chat_images.py",
+    ("GET", "/api/artworks/{artwork_id}/chat/images/{user_id}/{image_id}"): "the view policy, "
+    "one 404 for strangers and missing ids; tests/e2e/test_chat_images.py",
     ("WS", "/ws/jobs/{job_id}"): "the policy of GET /api/jobs/{id}; tests/e2e/test_rooms.py",
     ("WS", "/ws/artworks/{artwork_id}"): "the view policy, edit for owner and edit links; "
     "tests/e2e/test_rooms.py",

@@ -16,6 +16,7 @@ from asciihub.api import (
     accounts,
     analytics,
     artworks,
+    chat_images,
     downloads,
     export_all,
     exports,
@@ -116,6 +117,7 @@ def create_app(
             *make.routes,
             *ws_jobs.routes,
             *ws_artworks.routes,
+            *chat_images.routes,
             *pages.routes,
         ],
         exception_handlers={

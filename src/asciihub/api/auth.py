@@ -137,6 +137,20 @@ async def _authenticate(services: Services, scope: Scope, headers: dict[str, str
     return ANONYMOUS
 
 
+def _is_token_client(headers: dict[str, str], principal: Principal) -> bool:
+    """A handshake with a valid Bearer token and no ``Origin``: not a browser.
+
+    Browsers always send ``Origin`` on a WebSocket handshake and cannot set an
+    ``Authorization`` header on one, so such a client needs no origin check; a
+    handshake that carries an ``Origin`` is checked whatever else it carries.
+    """
+    return (
+        "origin" not in headers
+        and principal.token_id is not None
+        and headers.get("authorization", "").lower().startswith("bearer ")
+    )
+
+
 class AuthGate:
     """Resolves the principal, counts rate limits, enforces CSRF and WebSocket origins.
 
@@ -170,7 +184,9 @@ class AuthGate:
             principal = await self._principal(services, scope, headers)
             if scope["type"] == "websocket":
                 allowed = site_origins(scope["scheme"], headers.get("host"), services.settings)
-                if not origin_allowed(headers, allowed):
+                if not _is_token_client(headers, principal) and not origin_allowed(
+                    headers, allowed
+                ):
                     await send({"type": "websocket.close", "code": 1008})
                     return
             else:

@@ -10,7 +10,8 @@ from functools import cache
 from typing import Any
 
 from asciihub import __version__
-from asciihub.api.openapi_accounts import SCHEMAS, SECURITY_SCHEMES, account_paths
+from asciihub.api.openapi_accounts import SCHEMAS, SECURITY, SECURITY_SCHEMES, account_paths
+from asciihub.api.openapi_chat import CHAT_SCHEMAS, chat_paths
 from asciihub.api.openapi_exports import EXPORT_SCHEMAS, export_paths
 from asciihub.api.openapi_jobs import JOB_SCHEMAS, job_paths
 from asciihub.api.openapi_make import MAKE_SCHEMAS, make_paths
@@ -275,6 +276,7 @@ def openapi_document() -> dict[str, Any]:
             **export_paths(),
             **portability_paths(),
             **make_paths(),
+            **chat_paths({"security": SECURITY}),
         },
         "components": {
             "schemas": {
@@ -284,6 +286,7 @@ def openapi_document() -> dict[str, Any]:
                 **EXPORT_SCHEMAS,
                 **PORTABILITY_SCHEMAS,
                 **MAKE_SCHEMAS,
+                **CHAT_SCHEMAS,
             },
             "securitySchemes": SECURITY_SCHEMES,
         },

@@ -60,7 +60,9 @@ async def open_room_hub(
         rest_query = [(name, value) for name, value in query if name != "namespace"]
         plain = urlunsplit(parts._replace(query=urlencode(rest_query)))
         chosen = (given[-1] if given else "") or namespace or "asciihub"
-        return RedisRoomHub(plain, namespace=chosen, clock=clock)
+        hub = RedisRoomHub(plain, namespace=chosen, clock=clock)
+        await hub.check_persistence()  # a warning at start-up when Redis keeps no AOF
+        return hub
     message = (
         f"rooms_url {url!r} has an unknown scheme; use sqlite:///path, memory:// "
         "or redis://host:port/db"

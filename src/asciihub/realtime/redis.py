@@ -138,6 +138,8 @@ class RedisRoomHub:
         self._append = self.redis.register_script(_APPEND)
         self._snapshot = self.redis.register_script(_SNAPSHOT)
         self._lock = asyncio.Lock()
+        self.persistent: bool | None = None
+        """What ``CONFIG GET appendonly`` said last (None: not asked or no answer)."""
 
     async def _call(self, work: Callable[[], Awaitable[T]]) -> T:
         try:
@@ -318,8 +320,36 @@ class RedisRoomHub:
         await self._call(lambda: self.redis.delete(*names))
 
     async def ping(self) -> None:
-        """``PING``."""
+        """``PING``, then the persistence check (a warning, never a failure)."""
         await self._call(self.redis.ping)
+        await self.check_persistence()
+
+    async def check_persistence(self) -> bool | None:
+        """Whether Redis keeps an append-only file; logs a warning when it does not.
+
+        The kill -9 promise of an acknowledged edit rests on Redis persisting the room
+        streams. None when Redis cannot say (down, or ``CONFIG`` is forbidden, as on
+        some managed services); the warning is logged when the answer turns to no.
+        """
+        try:
+            answer = await self.redis.config_get("appendonly")
+        except (redis_errors.RedisError, OSError):
+            return None
+        found: dict[Any, Any] = dict(answer)
+        value = found.get("appendonly", found.get(b"appendonly"))
+        if isinstance(value, bytes):
+            value = value.decode()
+        if value is None:
+            return None
+        persistent = str(value).lower() == "yes"
+        if not persistent and self.persistent is not False:
+            log.warning(
+                "event=rooms_redis_not_persistent appendonly=%s hint=%s",
+                value,
+                "acknowledged room edits survive a Redis restart only with appendonly yes",
+            )
+        self.persistent = persistent
+        return persistent
 
     async def purge_expired(self) -> int:
         """Nothing to do: Redis expires a room's keys itself."""

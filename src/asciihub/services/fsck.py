@@ -44,6 +44,7 @@ from asciihub.storage.objects.keys import (
     artwork_export_parts,
     artwork_id_of,
     image_artwork_id,
+    is_chat_image_key,
 )
 from asciihub.storage.objects.protocol import ObjectInfo, ObjectStore
 
@@ -152,6 +153,8 @@ class Fsck:
         cutoff = self.clock() - self.grace
         async for info in _objects(self.objects, MEDIA_PREFIX):
             report.objects_checked += 1
+            if is_chat_image_key(info.key):
+                continue  # a chat attachment, kept with its room's chat
             holder = held.get(info.key)
             if (holder is None or holder.status == "done") and info.uploaded <= cutoff:
                 report.orphan_media.append(info.key)

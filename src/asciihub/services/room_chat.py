@@ -2,7 +2,8 @@
 
 Chat lives in its own log, ``artwork:{id}:chat``, so it outlives epochs (a document
 replaced outside the room keeps its conversation). Only signed-in people write; every
-member of the room reads. Image attachments are not built yet.
+member of the room reads. A message may carry one image attachment (uploaded first
+over HTTP, see :mod:`asciihub.services.room_chat_images`); then its text may be empty.
 """
 
 from __future__ import annotations
@@ -28,20 +29,32 @@ def chat_json(event: RoomEvent) -> dict[str, Any]:
 
 
 def parse_chat(
-    user_id: str, is_guest: bool, message: dict[str, Any], max_chars: int
+    user_id: str,
+    is_guest: bool,
+    message: dict[str, Any],
+    max_chars: int,
+    image: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A client's ``chat`` message as a log entry; refused for guests and bad text."""
+    """A client's ``chat`` message as a log entry; refused for guests and bad text.
+
+    ``image`` is the checked attachment the message names; with one, text may be empty.
+    """
     if is_guest:
         text = "log in to chat in this room"
         raise Unauthenticated(text, code="chat_needs_login")
-    body = message.get("text")
-    if not isinstance(body, str) or not body.strip() or len(body) > max_chars:
+    body = message.get("text", "" if image is not None else None)
+    if not isinstance(body, str) or len(body) > max_chars or not (body.strip() or image):
         text = f"a chat message is text of 1 to {max_chars} characters (room_chat_max_chars)"
+        if image is not None:
+            text += "; with an image the text may be empty"
         raise InvalidInput(text, code="invalid_chat")
     if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in body):
         text = "a chat message may not contain control characters"
         raise InvalidInput(text, code="invalid_chat")
-    return {"user_id": user_id, "text": body, "at": int(time.time() * 1000)}
+    entry: dict[str, Any] = {"user_id": user_id, "text": body, "at": int(time.time() * 1000)}
+    if image is not None:
+        entry["image"] = image
+    return entry
 
 
 async def chat_page(hub: RoomHub, artwork_id: str, before: int | None) -> list[dict[str, Any]]:

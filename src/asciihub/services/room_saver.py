@@ -3,7 +3,8 @@
 A save writes a new version through :class:`ArtworkService` (the same object key, the
 same etag rules as ``PATCH``), debounced while people edit and at once when the last
 editor leaves. One process saves at a time (a short lock in KV); it then appends a
-``saved`` entry to the control log and snapshots (compacts) the edit log. When the
+``saved`` entry to the control log and snapshots (compacts) the edit log. The control
+log is compacted by the live rooms every ``room_snapshot_every`` entries. When the
 stored document is one this epoch did not write (a ``PATCH``, a restore), a new epoch
 starts from it and every client reloads.
 """
@@ -16,7 +17,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from asciihub.errors import AsciihubError, Conflict, PreconditionFailed
-from asciihub.realtime.protocol import Snapshot
+from asciihub.realtime.protocol import LogCompacted, Snapshot
 from asciihub.services.collab import EditState
 from asciihub.services.room_control import ControlState, control_room, edit_room
 from asciihub.services.serialize import artwork_etag
@@ -69,8 +70,15 @@ class RoomSaver:
         from asciihub.services.rooms import _read_all
 
         room = self.room
+        name = control_room(room.artwork_id)
         control = copy.deepcopy(room.control)
-        for event in await _read_all(room.hub, control_room(room.artwork_id), control.seq):
+        try:
+            events = await _read_all(room.hub, name, control.seq)
+        except LogCompacted:  # the control log was compacted past this copy
+            snap = await room.hub.load_snapshot(name)
+            control = ControlState.from_json(snap.data) if snap else ControlState()
+            events = await _read_all(room.hub, name, control.seq)
+        for event in events:
             control.apply(event.seq or 0, event.data)
         return control
 

@@ -28,6 +28,7 @@ from asciihub.services.collab import EditLimits, EditState, LogEntry, validate_o
 from asciihub.services.principals import Principal
 from asciihub.services.room_chat import PAGE as CHAT_PAGE
 from asciihub.services.room_chat import chat_json, chat_page, chat_room, parse_chat
+from asciihub.services.room_chat_images import ChatImageLimits, ChatImageService
 from asciihub.services.room_control import (
     ControlState,
     control_room,
@@ -135,6 +136,7 @@ class LiveRoom:
             after=self.control.seq,
             on_entry=self._on_control,
             on_ephemeral=self._on_ephemeral,
+            on_compacted=self._reload_control,
         )
         await self._control_feed.start()
         recent = await chat_page(self.hub, self.artwork_id, None)
@@ -213,18 +215,44 @@ class LiveRoom:
             await self.saver.snapshot()
 
     async def _on_control(self, event: RoomEvent) -> None:
-        kind = self.control.apply(event.seq or 0, event.data)
+        seq = event.seq or 0
+        kind = self.control.apply(seq, event.data)
         if kind == "epoch" and self.control.epoch != self.epoch:
-            text = encode({"type": "reset", "epoch": self.control.epoch})
-            for peer in list(self.peers.values()):
-                peer.send_text(text)
-                peer.close(CLOSE_EPOCH, "document_replaced")
-            self.peers.clear()  # stale clients reload; none may see the new epoch's edits
-            await self._load_epoch()
+            await self._epoch_replaced()
         elif kind == "play":
-            text = encode({"type": "playback", **self.control.playback, "server_time": _now_ms()})
-            for peer in list(self.peers.values()):
-                peer.send_text(text)
+            self._send_playback()
+        if seq % self.service.limits.snapshot_every == 0:
+            # Compact the control log like the edit log: every process folds the same
+            # entries to the same state, so whichever writes the snapshot writes this one.
+            await self.hub.save_snapshot(
+                control_room(self.artwork_id), Snapshot(seq, self.control.to_json())
+            )
+
+    async def _epoch_replaced(self) -> None:
+        text = encode({"type": "reset", "epoch": self.control.epoch})
+        for peer in list(self.peers.values()):
+            peer.send_text(text)
+            peer.close(CLOSE_EPOCH, "document_replaced")
+        self.peers.clear()  # stale clients reload; none may see the new epoch's edits
+        await self._load_epoch()
+
+    def _send_playback(self) -> None:
+        text = encode({"type": "playback", **self.control.playback, "server_time": _now_ms()})
+        for peer in list(self.peers.values()):
+            peer.send_text(text)
+
+    async def _reload_control(self) -> None:
+        """The control feed fell behind a compaction: fold on from the snapshot."""
+        snap = await self.hub.load_snapshot(control_room(self.artwork_id))
+        if snap is None or self._control_feed is None:
+            return
+        playback = self.control.playback
+        self.control = ControlState.from_json(snap.data)
+        self._control_feed.reset(self.control.seq)
+        if self.control.epoch != self.epoch:
+            await self._epoch_replaced()
+        elif self.control.playback != playback:
+            self._send_playback()
 
     def _on_ephemeral(self, event: RoomEvent) -> None:
         data = event.data
@@ -382,11 +410,15 @@ class LiveRoom:
 
     async def chat(self, peer: RoomPeer, message: dict[str, Any]) -> None:
         """Keep a chat message in the room's chat log (every member gets it)."""
+        is_guest = peer.user_id.startswith("guest:")
+        image = None
+        if message.get("image") is not None and not is_guest:
+            found = await self.service.chat_images.attachment(
+                peer.user_id, self.artwork_id, message.get("image")
+            )
+            image = found.to_json()
         entry = parse_chat(
-            peer.user_id,
-            peer.user_id.startswith("guest:"),
-            message,
-            self.service.limits.chat_max_chars,
+            peer.user_id, is_guest, message, self.service.limits.chat_max_chars, image
         )
         await self.hub.append(chat_room(self.artwork_id), entry)
 
@@ -432,9 +464,13 @@ class RoomService:
         *,
         limits: RoomLimits,
         edit_limits: EditLimits,
+        chat_images: ChatImageService | None = None,
     ) -> None:
         self.hub = hub
         self.artworks = artworks
+        self.chat_images = chat_images or ChatImageService(
+            objects=artworks.objects, artworks=artworks, limits=ChatImageLimits()
+        )
         self.kv = kv
         self.limits = limits
         self.edit_limits = edit_limits
@@ -533,6 +569,14 @@ def build_room_service(
         ),
         edit_limits=EditLimits.from_document_limits(
             artworks.limits.document, max_cells_per_op=settings.room_max_cells_per_op
+        ),
+        chat_images=ChatImageService(
+            objects=artworks.objects,
+            artworks=artworks,
+            limits=ChatImageLimits(
+                max_bytes=settings.room_chat_image_max_bytes,
+                max_pixels=settings.room_chat_image_max_pixels,
+            ),
         ),
     )
     earlier = artworks.on_change

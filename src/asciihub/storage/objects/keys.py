@@ -234,3 +234,17 @@ def user_exports_prefix(user_id: str) -> str:
 def media_key(user_id: str, media_id: str) -> str:
     """Where an upload waits for its conversion job."""
     return f"{MEDIA_PREFIX}{user_id}/{media_id}"
+
+
+CHAT_IMAGE_MARK = "chat-"
+"""How a chat attachment's name starts inside ``media/{user_id}/`` (no job holds it)."""
+
+
+def chat_image_key(user_id: str, image_id: str) -> str:
+    """An image attached to room chat: ``media/{user_id}/chat-{image_id}``."""
+    return media_key(user_id, f"{CHAT_IMAGE_MARK}{image_id}")
+
+
+def is_chat_image_key(key: str) -> bool:
+    """True for a chat attachment's key (kept, unlike an upload no job holds)."""
+    return key.startswith(MEDIA_PREFIX) and key.rsplit("/", 1)[-1].startswith(CHAT_IMAGE_MARK)

@@ -592,9 +592,21 @@
     li.appendChild(name);
     li.appendChild(document.createTextNode(" "));
     li.appendChild(time);
-    var text = document.createElement("p");
-    text.textContent = message.text;
-    li.appendChild(text);
+    if (message.text) {
+      var text = document.createElement("p");
+      text.textContent = message.text;
+      li.appendChild(text);
+    }
+    if (message.image && message.image.url) {
+      var img = document.createElement("img");
+      var scale = Math.min(1, 240 / Math.max(1, message.image.width));
+      img.src = message.image.url + (share ? "?share=" + encodeURIComponent(share) : "");
+      img.alt = "image from " + who(message.user_id);
+      img.width = Math.round(message.image.width * scale);
+      img.height = Math.round(message.image.height * scale);
+      img.className = "chat-image";
+      li.appendChild(img);
+    }
     var log = byId("chat-log");
     log.appendChild(li);
     log.scrollTop = log.scrollHeight;
@@ -607,6 +619,30 @@
       if (!connected || !input.value.trim()) { return; }
       socket.send(JSON.stringify({ type: "chat", text: input.value }));
       input.value = "";
+    });
+    // An image (picked or pasted) is uploaded first, then named by a chat message.
+    var picker = byId("chat-image"), chatError = byId("chat-error");
+    var attach = function (file) {
+      if (!file || !connected) { return; }
+      chatError.hidden = true;
+      fetch("/api/artworks/" + encodeURIComponent(artworkId) + "/chat/images" +
+        (share ? "?share=" + encodeURIComponent(share) : ""),
+        { method: "POST", credentials: "same-origin", body: file })
+        .then(function (r) { return r.json().then(function (body) { return r.ok ? body : Promise.reject(body); }); })
+        .then(function (image) {
+          var input = byId("chat-text");
+          socket.send(JSON.stringify({ type: "chat", text: input.value, image: image.id }));
+          input.value = "";
+        }, function (body) {
+          chatError.textContent = (body && body.error && body.error.message) || "The image could not be sent.";
+          chatError.hidden = false;
+        });
+    };
+    byId("chat-attach").addEventListener("click", function () { picker.click(); });
+    picker.addEventListener("change", function () { attach(picker.files[0]); picker.value = ""; });
+    byId("chat-text").addEventListener("paste", function (event) {
+      var files = event.clipboardData ? event.clipboardData.files : [];
+      if (files.length && files[0].type.indexOf("image/") === 0) { event.preventDefault(); attach(files[0]); }
     });
   }
   window.asciihubEditor = {
