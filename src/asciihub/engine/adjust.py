@@ -86,19 +86,98 @@ def apply_adjustments(plane: Plane, options: Adjustments) -> Plane:
     return out
 
 
-def perceptual_tone(plane: Plane, *, low_pct: float = 1.0, high_pct: float = 99.0) -> Plane:
+def percentiles_of_index(
+    index: npt.NDArray[np.intp], values: Plane, pcts: tuple[float, float]
+) -> tuple[float, float]:
+    """``np.percentile`` (linear interpolation) of ``values[index]``, from a histogram."""
+    counts = np.bincount(index.ravel(), minlength=len(values))
+    cum = np.cumsum(counts)
+    total = int(cum[-1])
+    out: list[float] = []
+    for pct in pcts:
+        position = pct / 100.0 * (total - 1)
+        rank = int(np.floor(position))
+        below = values[int(np.searchsorted(cum, rank, side="right"))]
+        above = values[int(np.searchsorted(cum, min(rank + 1, total - 1), side="right"))]
+        out.append(float(below + (above - below) * (position - rank)))
+    return out[0], out[1]
+
+
+@dataclass
+class ToneWindow:
+    """The perceptual tone's percentiles, smoothed from frame to frame of a video.
+
+    Stretching every frame on its own percentiles makes a static scene pump as noise
+    or a passing object moves them; here each frame moves the window by ``rate`` of
+    the way to its own percentiles (an exponential moving average), and a jump larger
+    than ``cut`` (a scene cut) takes the new frame's at once. One per video.
+    """
+
+    rate: float = 0.1
+    cut: float = 0.25
+    low: float | None = None
+    high: float | None = None
+
+    def update(self, low: float, high: float) -> tuple[float, float]:
+        """The window to stretch this frame with, given its own percentiles."""
+        if (
+            self.low is None
+            or self.high is None
+            or max(abs(low - self.low), abs(high - self.high)) > self.cut
+        ):
+            self.low, self.high = low, high
+        else:
+            self.low += self.rate * (low - self.low)
+            self.high += self.rate * (high - self.high)
+        return self.low, self.high
+
+
+def stretch_index(
+    index: npt.NDArray[np.intp],
+    values: Plane,
+    *,
+    window: ToneWindow | None = None,
+    low_pct: float = 1.0,
+    high_pct: float = 99.0,
+) -> Plane:
+    """``values[index]`` stretched so its percentiles (or ``window``'s) become 0 and 1."""
+    low, high = percentiles_of_index(index, values, (low_pct, high_pct))
+    if window is not None:
+        low, high = window.update(low, high)
+    if high - low < 0.02:
+        table = values
+    else:
+        table = np.clip((values - np.float32(low)) / np.float32(high - low), 0.0, 1.0)
+    return np.asarray(table.astype(np.float32)[index], dtype=np.float32)
+
+
+_BYTE_VALUES = np.arange(256, dtype=np.float32) / np.float32(255.0)
+
+
+def perceptual_tone_bytes(
+    encoded: npt.NDArray[np.uint8], *, window: ToneWindow | None = None
+) -> Plane:
+    """:func:`perceptual_tone` of sRGB-encoded ``uint8`` values (a decoded video frame)."""
+    return stretch_index(encoded.astype(np.intp), _BYTE_VALUES, window=window)
+
+
+def perceptual_tone(
+    plane: Plane,
+    *,
+    low_pct: float = 1.0,
+    high_pct: float = 99.0,
+    window: ToneWindow | None = None,
+) -> Plane:
     """Linear light to the light a text style should show: ``float32`` in [0, 1].
 
     The light is sRGB-encoded (close to perceived lightness) and stretched so that its
-    ``low_pct`` and ``high_pct`` percentiles become 0 and 1. Glyphs cover at most about
-    a quarter of a cell, so shown linearly a photo's mid-tones land on sparse
-    punctuation; mapped perceptually they land mid-ramp, and a person reads the tone.
-    A flat plane is only encoded.
+    ``low_pct`` and ``high_pct`` percentiles become 0 and 1 (for a video, ``window``
+    smooths them over frames). Glyphs cover at most about a quarter of a cell, so shown
+    linearly a photo's mid-tones land on sparse punctuation; mapped perceptually they
+    land mid-ramp, and a person reads the tone. A flat plane is only encoded.
     """
-    from asciihub.engine.resize import linear_to_srgb
+    from asciihub.engine.resize import srgb_encode_table, srgb_index
 
-    encoded = linear_to_srgb(plane)
-    low, high = np.percentile(encoded, (low_pct, high_pct))
-    if high - low < 0.02:
-        return encoded
-    return np.asarray(np.clip((encoded - low) / (high - low), 0.0, 1.0), dtype=np.float32)
+    return stretch_index(
+        srgb_index(plane), srgb_encode_table(), window=window, low_pct=low_pct, high_pct=high_pct
+    )

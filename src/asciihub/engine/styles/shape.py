@@ -18,6 +18,7 @@ import numpy.typing as npt
 from asciihub.engine.charsets import PRINTABLE_ASCII
 from asciihub.engine.dither import diffuse_cells
 from asciihub.engine.glyphs import glyph_features
+from asciihub.engine.matmul import rows_matmul
 
 Codes = npt.NDArray[np.uint32]
 Plane = npt.NDArray[np.float32]
@@ -72,7 +73,7 @@ def shape_codes(
     light = glyph_features(alphabet, sub_rows, sub_cols).mean(axis=1) / np.float32(scale)
 
     def choose(batch: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.intp], Plane]:
-        score = (batch * np.float32(scale)) @ weights
+        score = rows_matmul(batch * np.float32(scale), weights)
         score -= bias
         best = np.asarray(np.argmax(score, axis=1), dtype=np.intp)
         return best, np.asarray(light[best], dtype=np.float32)
@@ -117,7 +118,7 @@ def shape_codes_fgbg(
     )
     centred = cells - cells.mean(axis=1, keepdims=True)
     unit, blank = _structure(alphabet, sub_rows, sub_cols)
-    score = np.abs(centred @ unit)
+    score = np.abs(rows_matmul(centred, unit))
     best = np.argmax(score, axis=1)
     flat = (centred * centred).sum(axis=1) < 1e-5
     best = np.where(flat, blank, best)
