@@ -71,19 +71,20 @@ def lit_by_colour(
     ``black_ground`` (a foreground only) the unlit group shows black instead of its mean.
     """
     cells = cell_stack(luma, sub_rows, sub_cols)
-    colours = cell_stack(rgb, sub_rows, sub_cols)
     n = cells.shape[-1]
-    ranks = _ranks(cells)
-    order = np.argsort(ranks, axis=-1)
-    sorted_rgb = np.take_along_axis(colours, order[..., None], axis=-2)
-    cum = np.cumsum(sorted_rgb, axis=-2)
-    total = cum[..., -1:, :]
+    order = np.argsort(-(cells + _TIES[n] * np.float32(1e-6)), axis=-1, kind="stable")
     k = np.arange(1, n, dtype=np.float32)
-    top = cum[..., :-1, :]
-    between = (top**2).sum(-1) / k
-    if not black_ground:
-        between = between + ((total - top) ** 2).sum(-1) / (n - k)
-    whole = (total[..., 0, :] ** 2).sum(-1) / n
+    between = np.zeros((*cells.shape[:2], n - 1), dtype=np.float32)
+    whole = np.zeros(cells.shape[:2], dtype=np.float32)
+    for channel in range(3):  # one contiguous plane per channel, sorted by light
+        ranked = np.take_along_axis(cell_stack(rgb[..., channel], sub_rows, sub_cols), order, -1)
+        cum = np.cumsum(ranked, axis=-1)
+        top, total = cum[..., :-1], cum[..., -1:]
+        between += top * top / k
+        if not black_ground:
+            rest = total - top
+            between += rest * rest / (n - k)
+        whole += total[..., 0] * total[..., 0] / n
     if black_ground:
         between = np.concatenate([between, whole[..., None]], axis=-1)
         whole = np.zeros_like(whole)
@@ -91,7 +92,9 @@ def lit_by_colour(
     best = np.argmax(gain, axis=-1) + 1
     worth = np.take_along_axis(gain, (best - 1)[..., None], axis=-1)[..., 0] > 1e-7
     count = np.where(worth, best, 0)
-    return np.asarray(ranks < count[..., None])
+    lit = np.zeros(order.shape, dtype=bool)
+    np.put_along_axis(lit, order, np.arange(n)[None, None, :] < count[..., None], axis=-1)
+    return lit
 
 
 def quadrant_codes(samples: Plane, *, dither: str = "none") -> Codes:

@@ -116,11 +116,12 @@ def shape_codes_fgbg(
         .transpose(0, 2, 1, 3)
         .reshape(rows * cols, sub_rows * sub_cols)
     )
-    centred = cells - cells.mean(axis=1, keepdims=True)
     unit, blank = _structure(alphabet, sub_rows, sub_cols)
-    score = np.abs(rows_matmul(centred, unit))
+    # The glyph vectors are centred, so the cell's mean drops out of the product.
+    score = rows_matmul(np.ascontiguousarray(cells), unit)
+    np.abs(score, out=score)
     best = np.argmax(score, axis=1)
-    flat = (centred * centred).sum(axis=1) < 1e-5
-    best = np.where(flat, blank, best)
+    spread = (cells * cells).sum(axis=1) - cells.sum(axis=1) ** 2 / np.float32(cells.shape[1])
+    best = np.where(spread < 1e-5, blank, best)
     codes = np.array([ord(char) for char in alphabet], dtype=np.uint32)
     return np.asarray(codes[best].reshape(rows, cols), dtype=np.uint32)
