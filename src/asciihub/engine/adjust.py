@@ -90,7 +90,12 @@ def percentiles_of_index(
     index: npt.NDArray[np.intp], values: Plane, pcts: tuple[float, float]
 ) -> tuple[float, float]:
     """``np.percentile`` (linear interpolation) of ``values[index]``, from a histogram."""
-    counts = np.bincount(index.ravel(), minlength=len(values))
+    return _percentiles(np.bincount(index.ravel(), minlength=len(values)), values, pcts)
+
+
+def _percentiles(
+    counts: npt.NDArray[np.intp], values: Plane, pcts: tuple[float, float]
+) -> tuple[float, float]:
     cum = np.cumsum(counts)
     total = int(cum[-1])
     out: list[float] = []
@@ -107,29 +112,48 @@ def percentiles_of_index(
 class ToneWindow:
     """The perceptual tone's percentiles, smoothed from frame to frame of a video.
 
-    Stretching every frame on its own percentiles makes a static scene pump as noise
-    or a passing object moves them; here each frame moves the window by ``rate`` of
-    the way to its own percentiles (an exponential moving average), and a jump larger
-    than ``cut`` (a scene cut) takes the new frame's at once. One per video.
+    Stretching every frame on its own percentiles makes a static scene pump when a
+    small bright or dark thing comes and goes (past 1 % of the frame it moves the 1st
+    or 99th percentile all the way). Here each frame moves the window by ``rate`` of the
+    way to its own percentiles, twice over (an exponential moving average of one: a
+    thing blinking every other frame leaves a ripple of a fraction of a percent of the
+    range, where a single average leaves a few percent). A scene cut takes the
+    new frame's percentiles at once: a cut is when the frame's histogram of encoded
+    values (32 bins) differs from the previous frame's by more than ``cut`` of its
+    mass (total variation distance), which a moving object or noise does not reach.
+    One per video or animation.
     """
 
-    rate: float = 0.1
-    cut: float = 0.25
+    rate: float = 0.15
+    cut: float = 0.3
     low: float | None = None
     high: float | None = None
+    smooth: tuple[float, float] | None = None
+    histogram: npt.NDArray[np.float64] | None = None
 
-    def update(self, low: float, high: float) -> tuple[float, float]:
-        """The window to stretch this frame with, given its own percentiles."""
-        if (
-            self.low is None
-            or self.high is None
-            or max(abs(low - self.low), abs(high - self.high)) > self.cut
-        ):
+    def update(
+        self, low: float, high: float, histogram: npt.NDArray[np.float64]
+    ) -> tuple[float, float]:
+        """The window to stretch this frame with, given its percentiles and histogram.
+
+        ``histogram`` is the frame's share of values per bin (summing to 1).
+        """
+        previous, self.histogram = self.histogram, histogram
+        changed = previous is None or 0.5 * float(np.abs(histogram - previous).sum()) > self.cut
+        if changed or self.low is None or self.high is None or self.smooth is None:
             self.low, self.high = low, high
-        else:
-            self.low += self.rate * (low - self.low)
-            self.high += self.rate * (high - self.high)
-        return self.low, self.high
+            self.smooth = (low, high)
+            return low, high
+        self.low += self.rate * (low - self.low)
+        self.high += self.rate * (high - self.high)
+        smooth_low, smooth_high = self.smooth
+        smooth_low += self.rate * (self.low - smooth_low)
+        smooth_high += self.rate * (self.high - smooth_high)
+        self.smooth = (smooth_low, smooth_high)
+        return self.smooth
+
+
+_WINDOW_BINS = 32
 
 
 def stretch_index(
@@ -141,9 +165,12 @@ def stretch_index(
     high_pct: float = 99.0,
 ) -> Plane:
     """``values[index]`` stretched so its percentiles (or ``window``'s) become 0 and 1."""
-    low, high = percentiles_of_index(index, values, (low_pct, high_pct))
+    counts = np.bincount(index.ravel(), minlength=len(values))
+    low, high = _percentiles(counts, values, (low_pct, high_pct))
     if window is not None:
-        low, high = window.update(low, high)
+        bins = np.minimum((values * _WINDOW_BINS).astype(np.intp), _WINDOW_BINS - 1)
+        share = np.bincount(bins, weights=counts, minlength=_WINDOW_BINS) / max(index.size, 1)
+        low, high = window.update(low, high, share)
     if high - low < 0.02:
         table = values
     else:
