@@ -181,12 +181,13 @@ def style_codes(
 def _fgbg_codes(
     luma: npt.NDArray[np.float32],
     rgb: npt.NDArray[np.float32],
+    colours: npt.NDArray[np.float32],
     options: ConvertOptions,
     window: ToneWindow | None,
 ) -> npt.NDArray[np.uint32]:
     sub_rows, sub_cols = options.fit_cells
     if options.style == "braille":
-        return braille_from_lit(lit_by_colour(luma, rgb, sub_rows, sub_cols))
+        return braille_from_lit(lit_by_colour(luma, rgb, sub_rows, sub_cols, colours=colours))
     if options.style == "shape":
         return shape_codes_fgbg(luma)
     return style_codes(_tone_samples(luma, options), options, window=window)
@@ -237,14 +238,14 @@ def color_cells(
     colours = cell_stack(rgb, fit_rows, fit_cols)
     if options.color_layers == "fg":
         if options.style == "braille":
-            lit = lit_by_colour(luma, rgb, fit_rows, fit_cols, black_ground=True)
+            lit = lit_by_colour(luma, rgb, fit_rows, fit_cols, black_ground=True, colours=colours)
             codes = braille_from_lit(lit)
         else:
             codes = style_codes(_tone_samples(luma, options), options, moving=moving, window=window)
         return codes, to_srgb_bytes(fit_fg(_ink(codes, options), colours)), None
     # Glyphs cover parts of their sub-cells, so ink and ground mix as light does: the
     # colours are fitted in linear light.
-    codes = _fgbg_codes(luma, rgb, options, window)
+    codes = _fgbg_codes(luma, rgb, colours, options, window)
     fg, bg = fit_fgbg(_ink(codes, options), colours)
     return codes, to_srgb_bytes(fg), to_srgb_bytes(bg)
 

@@ -60,7 +60,13 @@ def lit_by_tone(samples: Plane, sub_rows: int, sub_cols: int, dither: str) -> np
 
 
 def lit_by_colour(
-    luma: Plane, rgb: Plane, sub_rows: int, sub_cols: int, *, black_ground: bool = False
+    luma: Plane,
+    rgb: Plane,
+    sub_rows: int,
+    sub_cols: int,
+    *,
+    black_ground: bool = False,
+    colours: Plane | None = None,
 ) -> npt.NDArray[np.bool_]:
     """The split along the light ranking with the least colour error: ``bool`` (rows, cols, n).
 
@@ -69,15 +75,19 @@ def lit_by_colour(
     every split into the k brightest and the rest, the summed squared distance to the
     two group means follows from cumulative sums, and the smallest wins. With
     ``black_ground`` (a foreground only) the unlit group shows black instead of its mean.
+    ``colours`` is ``cell_stack(rgb, sub_rows, sub_cols)`` when the caller has it.
     """
     cells = cell_stack(luma, sub_rows, sub_cols)
+    if colours is None:
+        colours = cell_stack(rgb, sub_rows, sub_cols)
+    by_channel = np.moveaxis(colours, -1, 0)
     n = cells.shape[-1]
     order = np.argsort(-(cells + _TIES[n] * np.float32(1e-6)), axis=-1, kind="stable")
     k = np.arange(1, n, dtype=np.float32)
     between = np.zeros((*cells.shape[:2], n - 1), dtype=np.float32)
     whole = np.zeros(cells.shape[:2], dtype=np.float32)
-    for channel in range(3):  # one contiguous plane per channel, sorted by light
-        ranked = np.take_along_axis(cell_stack(rgb[..., channel], sub_rows, sub_cols), order, -1)
+    for channel in range(3):  # one channel at a time, sorted by light
+        ranked = np.take_along_axis(by_channel[channel], order, -1)
         cum = np.cumsum(ranked, axis=-1)
         top, total = cum[..., :-1], cum[..., -1:]
         between += top * top / k
