@@ -210,9 +210,10 @@ def perceptual_tone(
 
     The light is sRGB-encoded (close to perceived lightness), stretched so that its
     ``low_pct`` and ``high_pct`` percentiles become 0 and 1 (for a video, ``window``
-    smooths them over frames) and raised to ``TONE_EXPONENT``. Glyphs cover at most about a quarter of a cell, so shown
-    linearly a photo's mid-tones land on sparse punctuation; mapped perceptually they
-    land mid-ramp, and a person reads the tone. A flat plane is only encoded.
+    smooths them over frames) and raised to ``TONE_EXPONENT``. Glyphs cover at most
+    about a quarter of a cell, so shown linearly a photo's mid-tones land on sparse
+    punctuation; mapped perceptually they land mid-ramp, and a person reads the tone. A
+    flat plane is only encoded.
     """
     from asciihub.engine.resize import srgb_encode_table, srgb_index
 
