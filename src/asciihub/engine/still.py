@@ -46,10 +46,11 @@ from asciihub.engine.styles.blocks import (
     BLOCK_GRID,
     block_cells_by_colour,
     block_ink,
+    braille_colours,
     braille_from_lit,
     braille_ink,
     cell_stack,
-    lit_by_colour,
+    split_by_colour,
 )
 from asciihub.engine.styles.ramp import check_ramp
 from asciihub.engine.styles.shape import shape_codes_fgbg
@@ -180,14 +181,9 @@ def style_codes(
 
 def _fgbg_codes(
     luma: npt.NDArray[np.float32],
-    rgb: npt.NDArray[np.float32],
-    colours: npt.NDArray[np.float32],
     options: ConvertOptions,
     window: ToneWindow | None,
 ) -> npt.NDArray[np.uint32]:
-    sub_rows, sub_cols = options.fit_cells
-    if options.style == "braille":
-        return braille_from_lit(lit_by_colour(luma, rgb, sub_rows, sub_cols, colours=colours))
     if options.style == "shape":
         return shape_codes_fgbg(luma)
     return style_codes(_tone_samples(luma, options), options, window=window)
@@ -236,16 +232,21 @@ def color_cells(
     luma = np.asarray(rgb @ LUMA, dtype=np.float32)
     luma = apply_adjustments(luma, options.adjust)
     colours = cell_stack(rgb, fit_rows, fit_cols)
+    if options.style == "braille":
+        # Dots are all ink or none, so the fitted colours follow from the group sums.
+        black = options.color_layers == "fg"
+        lit, lit_sum, total, count = split_by_colour(
+            luma, rgb, fit_rows, fit_cols, black_ground=black, colours=colours
+        )
+        fg, bg = braille_colours(lit_sum, total, count, fit_rows * fit_cols, black_ground=black)
+        codes = braille_from_lit(lit)
+        return codes, to_srgb_bytes(fg), None if black else to_srgb_bytes(bg)
     if options.color_layers == "fg":
-        if options.style == "braille":
-            lit = lit_by_colour(luma, rgb, fit_rows, fit_cols, black_ground=True, colours=colours)
-            codes = braille_from_lit(lit)
-        else:
-            codes = style_codes(_tone_samples(luma, options), options, moving=moving, window=window)
+        codes = style_codes(_tone_samples(luma, options), options, moving=moving, window=window)
         return codes, to_srgb_bytes(fit_fg(_ink(codes, options), colours)), None
     # Glyphs cover parts of their sub-cells, so ink and ground mix as light does: the
     # colours are fitted in linear light.
-    codes = _fgbg_codes(luma, rgb, colours, options, window)
+    codes = _fgbg_codes(luma, options, window)
     fg, bg = fit_fgbg(_ink(codes, options), colours)
     return codes, to_srgb_bytes(fg), to_srgb_bytes(bg)
 

@@ -70,6 +70,28 @@ def lit_by_colour(
 ) -> npt.NDArray[np.bool_]:
     """The split along the light ranking with the least colour error: ``bool`` (rows, cols, n).
 
+    See :func:`split_by_colour`, which also gives the groups' colour sums.
+    """
+    return split_by_colour(
+        luma, rgb, sub_rows, sub_cols, black_ground=black_ground, colours=colours
+    )[0]
+
+
+def split_by_colour(
+    luma: Plane,
+    rgb: Plane,
+    sub_rows: int,
+    sub_cols: int,
+    *,
+    black_ground: bool = False,
+    colours: Plane | None = None,
+) -> tuple[npt.NDArray[np.bool_], Plane, Plane, npt.NDArray[np.intp]]:
+    """The split along the light ranking with the least colour error, and its sums.
+
+    Returns which sub-cells are lit, ``bool`` (rows, columns, n), the summed colour of
+    the lit ones and of the whole cell, ``float32`` (rows, columns, 3), and how many are
+    lit, ``intp`` (rows, columns).
+
     ``luma`` is ``float32`` (rows * sub_rows, columns * sub_cols) and ``rgb`` the same
     with 3 channels, both linear light. Each cell's sub-cells are sorted by light; for
     every split into the k brightest and the rest, the summed squared distance to the
@@ -86,9 +108,11 @@ def lit_by_colour(
     k = np.arange(1, n, dtype=np.float32)
     between = np.zeros((*cells.shape[:2], n - 1), dtype=np.float32)
     whole = np.zeros(cells.shape[:2], dtype=np.float32)
+    sums = []
     for channel in range(3):  # one channel at a time, sorted by light
         ranked = np.take_along_axis(by_channel[channel], order, -1)
         cum = np.cumsum(ranked, axis=-1)
+        sums.append(cum)
         top, total = cum[..., :-1], cum[..., -1:]
         between += top * top / k
         if not black_ground:
@@ -104,7 +128,41 @@ def lit_by_colour(
     count = np.where(worth, best, 0)
     lit = np.zeros(order.shape, dtype=bool)
     np.put_along_axis(lit, order, np.arange(n)[None, None, :] < count[..., None], axis=-1)
-    return lit
+    where = np.maximum(count - 1, 0)[..., None]
+    lit_sum = np.stack([np.take_along_axis(cum, where, axis=-1)[..., 0] for cum in sums], axis=-1)
+    lit_sum = np.where(count[..., None] > 0, lit_sum, np.float32(0.0))
+    total_sum = np.stack([cum[..., -1] for cum in sums], axis=-1)
+    return lit, np.asarray(lit_sum, dtype=np.float32), total_sum, count
+
+
+def braille_colours(
+    lit_sum: Plane, total: Plane, count: npt.NDArray[np.intp], n: int, *, black_ground: bool
+) -> tuple[Plane, Plane]:
+    """Least-squares ink and ground colours of braille cells from their group sums.
+
+    A lit dot shows ``bg + BRAILLE_DOT_INK * (fg - bg)``, an unlit one ``bg``, so the
+    ground is the unlit group's mean and the ink follows from the lit group's; with
+    ``black_ground`` the ink alone over black (scaled down as a whole when brighter
+    than the display can show). A cell with one group gets its mean. Both ``float32``
+    (rows, columns, 3), clipped to [0, 1].
+    """
+    lit = count[..., None].astype(np.float32)
+    mean = total / np.float32(n)
+    lit_mean = lit_sum / np.maximum(lit, 1.0)
+    dot = np.float32(BRAILLE_DOT_INK)
+    if black_ground:
+        fg = np.where(lit > 0, lit_mean / dot, mean)
+        fg = fg / np.maximum(fg.max(axis=-1, keepdims=True), 1.0)
+        bg = np.zeros_like(fg)
+    else:
+        ground = (total - lit_sum) / np.maximum(np.float32(n) - lit, 1.0)
+        split = (lit > 0) & (lit < n)
+        fg = np.where(split, ground + (lit_mean - ground) / dot, mean)
+        bg = np.where(split, ground, mean)
+    return (
+        np.clip(fg, 0.0, 1.0).astype(np.float32),
+        np.clip(bg, 0.0, 1.0).astype(np.float32),
+    )
 
 
 def quadrant_codes(samples: Plane, *, dither: str = "none") -> Codes:
