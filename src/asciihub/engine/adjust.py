@@ -160,9 +160,9 @@ TONE_EXPONENT = 1.4
 
 At 1 (the encoded value itself) mid-tones show as bright as a page can make them but
 the displayed light overshoots the photo's (a cell's coverage adds up as light); at
-about 2.2 it is linear light again, a dim page. 1.4 raised every mono score of the
-bench (fitted and as displayed, both blurs) on ``dense``, ``braille`` and most on
-``shape``, and keeps a photo's mean ink near jp2a's.
+about 2.2 it is linear light again, a dim page. 1.4 raised all six mono scores of the
+bench (fitted and as displayed, both blurs) on ``dense``, five on ``braille`` and four
+on ``shape``, and keeps a photo's mean ink near jp2a's (docs/engine.md has the figures).
 """
 
 
