@@ -114,16 +114,17 @@ class ConvertOptions:
     def dither_for(self, *, moving: bool) -> str:
         """The dithering to use for this style.
 
-        ``auto`` is ordered dithering for ``braille`` (one vectorised step, stable from
-        frame to frame), whose eight dots per cell are fine enough to dither, and none
-        for the other styles: a character is too coarse a pixel, and dithering a ramp
-        turns smooth areas into glyph static; four quadrants show edges more cleanly
-        undithered.
+        ``auto`` is ordered dithering (one vectorised step, stable from frame to frame)
+        for ``braille``, whose eight dots per cell are fine enough to dither, and for
+        ``simple``, whose ten levels leave flat blotches of one glyph on a photo; none
+        for the other styles: a character is too coarse a pixel, and dithering a
+        seventeen-glyph ramp turns smooth areas into glyph static; four quadrants show
+        edges more cleanly undithered.
         """
         del moving  # the same for stills and video
         if self.dither != "auto":
             return self.dither
-        return "ordered" if self.style == "braille" else "none"
+        return "ordered" if self.style in ("braille", "simple") else "none"
 
     @property
     def perceptual(self) -> bool:
@@ -338,7 +339,7 @@ def convert(
     per-cell foreground RGB and, with ``color_layers="fgbg"`` (the default), its
     ``backgrounds`` per-cell background RGB. ``tone="perceptual"`` maps the mono
     light through the sRGB encoding with a percentile stretch (``"linear"`` keeps
-    linear light); ``dither="auto"`` dithers only ``braille``.
+    linear light); ``dither="auto"`` dithers only ``braille`` and ``simple``.
     Bad input raises ``InvalidInput``, ``TooLarge`` or ``UnsupportedMedia`` with a
     stable code.
     """
