@@ -11,7 +11,12 @@ from typing import Any, TypeVar
 
 from PIL import Image
 
-from asciihub.engine.adjust import Adjustments, apply_adjustments
+from asciihub.engine.adjust import (
+    Adjustments,
+    ToneWindow,
+    apply_adjustments,
+    perceptual_tone_bytes,
+)
 from asciihub.engine.color import codes_to_text
 from asciihub.engine.decode import EngineLimits, Source, iter_image_frames, open_image
 from asciihub.engine.document import Frame
@@ -58,21 +63,32 @@ def pace(
         yield pending
 
 
-def _video_frame(frame: Any, options: ConvertOptions, limits: EngineLimits, ms: int) -> Frame:
+def _video_frame(
+    frame: Any, options: ConvertOptions, limits: EngineLimits, ms: int, window: ToneWindow
+) -> Frame:
     rows, cols = plan_grid((frame.width, frame.height), options, limits)
     if options.color != "none":
         fit_rows, fit_cols = options.fit_cells
         rgb = frame.reformat(width=cols * fit_cols, height=rows * fit_rows, format="rgb24")
-        linear = SRGB_TO_LINEAR[rgb.to_ndarray()[:, : cols * fit_cols, :3]]
-        codes, colors, backgrounds = color_cells(linear, options, moving=True)
+        pixels = rgb.to_ndarray()[:, : cols * fit_cols, :3]
+        # Blocks in fgbg work on the encoded values alone; skip the linear plane.
+        encoded_only = options.style == "blocks" and options.color_layers == "fgbg"
+        linear = pixels if encoded_only else SRGB_TO_LINEAR[pixels]
+        codes, colors, backgrounds = color_cells(
+            linear, options, moving=True, window=window, encoded=pixels
+        )
         return Frame(
             text=codes_to_text(codes), duration_ms=ms, colors=colors, backgrounds=backgrounds
         )
     sub_rows, sub_cols = options.sub_cells
     gray = frame.reformat(width=cols * sub_cols, height=rows * sub_rows, format="gray")
-    samples = SRGB_TO_LINEAR[gray.to_ndarray()[:, : cols * sub_cols]]
-    samples = apply_adjustments(samples, options.adjust)
-    codes = style_codes(samples, options, moving=True)
+    pixels = gray.to_ndarray()[:, : cols * sub_cols]
+    tone = None
+    if options.perceptual and options.adjust == Adjustments():
+        # The frame is 8-bit and sRGB-encoded already: its tone is a 256-entry table.
+        tone = perceptual_tone_bytes(pixels, window=window)
+    samples = apply_adjustments(SRGB_TO_LINEAR[pixels], options.adjust)
+    codes = style_codes(samples, options, moving=True, window=window, tone=tone)
     return Frame(text=codes_to_text(codes), duration_ms=ms)
 
 
@@ -135,13 +151,15 @@ def convert_animation(
             source, max_pixels=limits.max_pixels, max_frames=limits.max_frames,
             background=background,
         )  # fmt: skip
+        window = ToneWindow()
         for image, ms in pace(
             images, frame_step=frame_step, max_fps=max_fps, frame_limit=frame_limit
         ):
-            yield convert_image(image, options, limits=limits, duration_ms=ms)
+            yield convert_image(image, options, limits=limits, duration_ms=ms, window=window)
         return
     from asciihub.engine.video import iter_video_frames
 
     frames = iter_video_frames(source, limits=limits, threads=threads)
+    window = ToneWindow()
     for frame, ms in pace(frames, frame_step=frame_step, max_fps=max_fps, frame_limit=frame_limit):
-        yield _video_frame(frame, options, limits, ms)
+        yield _video_frame(frame, options, limits, ms, window)

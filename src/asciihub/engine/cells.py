@@ -72,7 +72,8 @@ def fit_fgbg(ink: Plane, colours: Plane) -> tuple[Plane, Plane]:
     mean_rgb = colours.mean(axis=-2)
     centred = ink - mean_ink
     var = (centred * centred).sum(axis=-1)
-    cov = np.einsum("rcn,rcnk->rck", centred, colours - mean_rgb[..., None, :])
+    # The centred ink sums to zero, so the colours need no centring.
+    cov = np.einsum("rcn,rcnk->rck", centred, colours)
     slope = cov / (var[..., None] + np.float32(1e-4))
     bg = mean_rgb - slope * mean_ink
     fg = bg + slope

@@ -90,7 +90,7 @@ COLOR_MODES = ("none", "ansi16", "ansi256", "truecolor")
 
 DITHER_MODES = ("auto", "none", "floyd-steinberg", "ordered")
 """Dithering modes for the tone, edges, blocks, braille and shape styles (``auto``:
-ordered for braille, none for the others)."""
+ordered for braille and simple, none for the others)."""
 
 TONE_MODES = ("perceptual", "linear")
 """Tone curves from a cell's light to the light shown in mono: ``perceptual`` (the default: the

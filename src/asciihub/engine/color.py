@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from asciihub.engine.charsets import COLOR_MODES
+from asciihub.engine.matmul import rows_matmul
 from asciihub.errors import InvalidInput
 
 Codes = npt.NDArray[np.uint32]
@@ -100,7 +101,8 @@ def _nearest(colors: Colors, palette: npt.NDArray[np.int32], first: int) -> npt.
     table = _PALETTE_LAB[key][first:]
     flat = oklab(np.asarray(colors, dtype=np.uint8).reshape(-1, 3))
     # |a - b|^2 = |a|^2 - 2 a.b + |b|^2; |a|^2 is the same for every entry.
-    score = flat @ (2.0 * table.T) - (table * table).sum(axis=1)[None, :]
+    score = rows_matmul(flat, np.ascontiguousarray(2.0 * table.T, dtype=np.float32))
+    score -= (table * table).sum(axis=1)[None, :]
     best = np.argmax(score, axis=1) + first
     return np.asarray(best.reshape(np.shape(colors)[:-1]), dtype=np.intp)
 

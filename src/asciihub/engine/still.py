@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from asciihub.engine.adjust import Adjustments, apply_adjustments, perceptual_tone
+from asciihub.engine.adjust import Adjustments, ToneWindow, apply_adjustments, perceptual_tone
 from asciihub.engine.cells import (
     COLOR_LAYERS,
     LUMA,
@@ -34,7 +34,7 @@ from asciihub.engine.charsets import (
 from asciihub.engine.color import check_color_mode, codes_to_text
 from asciihub.engine.decode import EngineLimits, Source
 from asciihub.engine.document import Frame
-from asciihub.engine.resize import grid_size, linear_to_srgb, sample_linear
+from asciihub.engine.resize import grid_size, linear_to_srgb_fast, sample_linear
 from asciihub.engine.styles import (
     braille_codes,
     edge_codes,
@@ -44,12 +44,13 @@ from asciihub.engine.styles import (
 )
 from asciihub.engine.styles.blocks import (
     BLOCK_GRID,
-    block_codes_by_colour,
+    block_cells_by_colour,
     block_ink,
+    braille_colours,
     braille_from_lit,
     braille_ink,
     cell_stack,
-    lit_by_colour,
+    split_by_colour,
 )
 from asciihub.engine.styles.ramp import check_ramp
 from asciihub.engine.styles.shape import shape_codes_fgbg
@@ -113,16 +114,17 @@ class ConvertOptions:
     def dither_for(self, *, moving: bool) -> str:
         """The dithering to use for this style.
 
-        ``auto`` is ordered dithering for ``braille`` (one vectorised step, stable from
-        frame to frame), whose eight dots per cell are fine enough to dither, and none
-        for the other styles: a character is too coarse a pixel, and dithering a ramp
-        turns smooth areas into glyph static; four quadrants show edges more cleanly
-        undithered.
+        ``auto`` is ordered dithering (one vectorised step, stable from frame to frame)
+        for ``braille``, whose eight dots per cell are fine enough to dither, and for
+        ``simple``, whose ten levels leave flat blotches of one glyph on a photo; none
+        for the other styles: a character is too coarse a pixel, and dithering a
+        seventeen-glyph ramp turns smooth areas into glyph static; four quadrants show
+        edges more cleanly undithered.
         """
         del moving  # the same for stills and video
         if self.dither != "auto":
             return self.dither
-        return "ordered" if self.style == "braille" else "none"
+        return "ordered" if self.style in ("braille", "simple") else "none"
 
     @property
     def perceptual(self) -> bool:
@@ -150,34 +152,42 @@ def style_alphabet(options: ConvertOptions) -> str:
 
 
 def style_codes(
-    samples: npt.NDArray[np.float32], options: ConvertOptions, *, moving: bool = False
+    samples: npt.NDArray[np.float32],
+    options: ConvertOptions,
+    *,
+    moving: bool = False,
+    window: ToneWindow | None = None,
+    tone: npt.NDArray[np.float32] | None = None,
 ) -> npt.NDArray[np.uint32]:
-    """Apply ``options.style`` to ``float32`` samples (rows * sub_rows, columns * sub_cols)."""
+    """Apply ``options.style`` to ``float32`` samples (rows * sub_rows, columns * sub_cols).
+
+    ``window`` smooths the perceptual tone's percentiles over a video's frames;
+    ``tone``, when given, is that tone already computed (e.g. from 8-bit frames).
+    """
     style = options.style
     dither = options.dither_for(moving=moving)
+    if options.perceptual and tone is None:
+        tone = perceptual_tone(samples, window=window)
+    light = samples if tone is None else tone
     if style == "edges":
-        light = perceptual_tone(samples) if options.perceptual else None
-        return edge_codes(samples, dither=dither, fill=DENSE_RAMP, fill_light=light)
-    if options.perceptual:
-        samples = perceptual_tone(samples)
+        return edge_codes(samples, dither=dither, fill=DENSE_RAMP, fill_light=tone)
     if style == "shape":
-        return shape_codes(samples, dither=dither, alphabet=SHAPE_ALPHABET)
+        return shape_codes(light, dither=dither, alphabet=SHAPE_ALPHABET)
     if style == "blocks":
-        return quadrant_codes(samples, dither=dither)
+        return quadrant_codes(light, dither=dither)
     if style == "braille":
-        return braille_codes(samples, dither=dither)
-    return ramp_codes(samples, _ramp_for(options), dither=dither)
+        return braille_codes(light, dither=dither)
+    return ramp_codes(light, _ramp_for(options), dither=dither)
 
 
 def _fgbg_codes(
-    luma: npt.NDArray[np.float32], rgb: npt.NDArray[np.float32], options: ConvertOptions
+    luma: npt.NDArray[np.float32],
+    options: ConvertOptions,
+    window: ToneWindow | None,
 ) -> npt.NDArray[np.uint32]:
-    sub_rows, sub_cols = options.fit_cells
-    if options.style == "braille":
-        return braille_from_lit(lit_by_colour(luma, rgb, sub_rows, sub_cols))
     if options.style == "shape":
         return shape_codes_fgbg(luma)
-    return style_codes(_tone_samples(luma, options), options)
+    return style_codes(_tone_samples(luma, options), options, window=window)
 
 
 def _tone_samples(
@@ -193,38 +203,52 @@ def _tone_samples(
 
 
 def color_cells(
-    rgb: npt.NDArray[np.float32], options: ConvertOptions, *, moving: bool = False
+    rgb: npt.NDArray[np.float32],
+    options: ConvertOptions,
+    *,
+    moving: bool = False,
+    window: ToneWindow | None = None,
+    encoded: npt.NDArray[np.uint8] | None = None,
 ) -> tuple[npt.NDArray[np.uint32], bytes, bytes | None]:
     """Codes, foreground and background bytes from ``float32`` linear RGB samples.
 
     ``rgb`` is (rows * fit_rows, columns * fit_cols, 3) with ``options.fit_cells``;
-    the backgrounds are None for ``color_layers="fg"``.
+    ``encoded``, when given, is the same as sRGB-encoded ``uint8`` (a decoded video
+    frame is). The
+    backgrounds are None for ``color_layers="fg"``.
     """
-    luma = np.asarray(rgb @ LUMA, dtype=np.float32)
-    luma = apply_adjustments(luma, options.adjust)
     fit_rows, fit_cols = options.fit_cells
-    if options.color_layers == "fg":
-        if options.style == "blocks":
-            codes = block_codes_by_colour(rgb, black_ground=True)
-        elif options.style == "braille":
-            lit = lit_by_colour(luma, rgb, fit_rows, fit_cols, black_ground=True)
-            codes = braille_from_lit(lit)
-        else:
-            codes = style_codes(_tone_samples(luma, options), options, moving=moving)
-        colours = cell_stack(rgb, fit_rows, fit_cols)
-        return codes, to_srgb_bytes(fit_fg(_ink(codes, options), colours)), None
-    if options.style == "blocks":
+    if options.style == "blocks" and options.color_layers == "fgbg":
         # A block symbol shows each sub-cell wholly in one of the two colours, with no
         # mixing of light inside it, so the split and the colours are chosen on
         # sRGB-encoded values, closer to how an eye judges them.
-        encoded = linear_to_srgb(rgb)
-        codes = block_codes_by_colour(encoded)
-        fg, bg = fit_fgbg(_ink(codes, options), cell_stack(encoded, fit_rows, fit_cols))
+        if encoded is None:
+            codes, fg, bg = block_cells_by_colour(linear_to_srgb_fast(rgb))
+        else:
+            codes, fg, bg = block_cells_by_colour(encoded, scale=1 / 255)
         return codes, encoded_bytes(fg), encoded_bytes(bg)
+    if options.style == "blocks":
+        codes, fg, _ = block_cells_by_colour(rgb, black_ground=True)
+        return codes, to_srgb_bytes(fg), None
+    luma = np.asarray(rgb @ LUMA, dtype=np.float32)
+    luma = apply_adjustments(luma, options.adjust)
+    colours = cell_stack(rgb, fit_rows, fit_cols)
+    if options.style == "braille":
+        # Dots are all ink or none, so the fitted colours follow from the group sums.
+        black = options.color_layers == "fg"
+        lit, lit_sum, total, count = split_by_colour(
+            luma, rgb, fit_rows, fit_cols, black_ground=black, colours=colours
+        )
+        fg, bg = braille_colours(lit_sum, total, count, fit_rows * fit_cols, black_ground=black)
+        codes = braille_from_lit(lit)
+        return codes, to_srgb_bytes(fg), None if black else to_srgb_bytes(bg)
+    if options.color_layers == "fg":
+        codes = style_codes(_tone_samples(luma, options), options, moving=moving, window=window)
+        return codes, to_srgb_bytes(fit_fg(_ink(codes, options), colours)), None
     # Glyphs cover parts of their sub-cells, so ink and ground mix as light does: the
     # colours are fitted in linear light.
-    codes = _fgbg_codes(luma, rgb, options)
-    fg, bg = fit_fgbg(_ink(codes, options), cell_stack(rgb, fit_rows, fit_cols))
+    codes = _fgbg_codes(luma, options, window)
+    fg, bg = fit_fgbg(_ink(codes, options), colours)
     return codes, to_srgb_bytes(fg), to_srgb_bytes(bg)
 
 
@@ -258,14 +282,18 @@ def convert_image(
     *,
     limits: EngineLimits | None = None,
     duration_ms: int = 100,
+    window: ToneWindow | None = None,
 ) -> Frame:
-    """Convert a decoded RGB or L Pillow image to one frame."""
+    """Convert a decoded RGB or L Pillow image to one frame.
+
+    ``window`` smooths the perceptual tone over the frames of an animation.
+    """
     limits = limits or EngineLimits()
     rows, cols = plan_grid(image.size, options, limits)
     if options.color != "none":
         fit_rows, fit_cols = options.fit_cells
         rgb = sample_rgb_linear(image, (rows * fit_rows, cols * fit_cols))
-        codes, colors, backgrounds = color_cells(rgb, options)
+        codes, colors, backgrounds = color_cells(rgb, options, window=window)
         return Frame(
             text=codes_to_text(codes),
             duration_ms=duration_ms,
@@ -275,7 +303,7 @@ def convert_image(
     sub_rows, sub_cols = options.sub_cells
     samples = sample_linear(image, (rows * sub_rows, cols * sub_cols))
     samples = apply_adjustments(samples, options.adjust)
-    codes = style_codes(samples, options)
+    codes = style_codes(samples, options, window=window)
     return Frame(text=codes_to_text(codes), duration_ms=duration_ms)
 
 
@@ -311,7 +339,7 @@ def convert(
     per-cell foreground RGB and, with ``color_layers="fgbg"`` (the default), its
     ``backgrounds`` per-cell background RGB. ``tone="perceptual"`` maps the mono
     light through the sRGB encoding with a percentile stretch (``"linear"`` keeps
-    linear light); ``dither="auto"`` dithers only ``braille``.
+    linear light); ``dither="auto"`` dithers only ``braille`` and ``simple``.
     Bad input raises ``InvalidInput``, ``TooLarge`` or ``UnsupportedMedia`` with a
     stable code.
     """

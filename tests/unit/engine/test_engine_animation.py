@@ -13,6 +13,8 @@ from asciihub.engine import EngineLimits, convert_animation
 from asciihub.engine.animation import pace
 from asciihub.errors import InvalidInput, TooLarge, UnsupportedMedia
 
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "engine"
+
 
 def animated(fmt: str, count: int = 5, duration: int = 80) -> bytes:
     frames = [Image.new("L", (32, 16), value * 255 // count) for value in range(count)]
@@ -117,3 +119,65 @@ def test_audio_only_file_has_no_video(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         list(convert_animation(path, width=10))
     assert caught.value.code == "empty_video"
+
+
+def _png_animation(frames: list[np.ndarray]) -> bytes:
+    images = [Image.fromarray(frame) for frame in frames]
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="PNG", save_all=True, append_images=images[1:],
+                   duration=40, loop=0)  # fmt: skip
+    return buffer.getvalue()
+
+
+def _change_ratio(texts: list[str]) -> float:
+    """Mean share of characters that differ between consecutive frames."""
+    grids = [np.array([list(line) for line in text.split("\n")]) for text in texts]
+    return float(np.mean([(a != b).mean() for a, b in zip(grids, grids[1:], strict=False)]))
+
+
+def _static_scene(rng: np.random.Generator, count: int, *, blink: bool) -> list[np.ndarray]:
+    """A dark gradient with a little noise; with ``blink``, a bright 3 % patch on and off."""
+    ramp = np.linspace(30, 140, 320, dtype=np.float32)[None, :].repeat(160, axis=0)
+    frames = []
+    for index in range(count):
+        frame = ramp + rng.normal(0.0, 2.0, ramp.shape)
+        if blink and index % 2:
+            frame[:32, :48] = 255.0
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    return frames
+
+
+@pytest.mark.parametrize("style", ["dense", "shape"])
+def test_static_scene_with_noise_and_a_blinking_patch_does_not_pump(style: str) -> None:
+    rng = np.random.default_rng(7)
+    frames = _static_scene(rng, 60, blink=True)
+    texts = [frame.text for frame in convert_animation(_png_animation(frames), width=40,
+                                                       style=style)]  # fmt: skip
+    # Outside the patch the scene is static: once the window has settled (it starts
+    # from the first frame's percentiles), its characters barely change.
+    outside = ["\n".join(line[8:] for line in text.split("\n")) for text in texts[40:]]
+    smoothed = _change_ratio(outside)
+    # Each frame stretched on its own percentiles (what the window prevents) pumps.
+    from asciihub.engine import convert
+
+    alone = [convert(Image.fromarray(frame), width=40, style=style).text for frame in frames]
+    pumping = _change_ratio(["\n".join(line[8:] for line in text.split("\n"))
+                             for text in alone[40:]])  # fmt: skip
+    assert smoothed < 0.03
+    assert pumping > 0.5
+
+
+def test_static_scene_with_noise_is_stable() -> None:
+    frames = _static_scene(np.random.default_rng(8), 12, blink=False)
+    texts = [frame.text for frame in convert_animation(_png_animation(frames), width=40)]
+    assert _change_ratio(texts) < 0.04
+
+
+def test_a_scene_cut_takes_the_new_frames_tone_at_once() -> None:
+    dark = _static_scene(np.random.default_rng(9), 6, blink=False)
+    bright = np.asarray(Image.open(FIXTURES / "gradient.png").convert("L").resize((320, 160)))
+    frames = [*dark, bright, bright]
+    texts = [frame.text for frame in convert_animation(_png_animation(frames), width=40)]
+    from asciihub.engine import convert
+
+    assert texts[6] == convert(Image.fromarray(bright), width=40).text

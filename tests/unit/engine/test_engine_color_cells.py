@@ -185,3 +185,88 @@ def test_raster_draws_braille_as_dots() -> None:
     lit = lambda image: int((image.sum(axis=-1) > 300).sum())  # noqa: E731
     assert lit(empty) == 0
     assert 0 < lit(one) * 8 == lit(full)
+
+
+def test_block_split_matches_a_search_over_every_symbol_mask() -> None:
+    # The partial-sum search must pick, per cell, a symbol with the least squared error
+    # to its two group means, as a brute-force search over the 8 x 4 masks does, and
+    # return those group means as the colours.
+    from asciihub.engine.styles.blocks import (
+        BLOCK_CODES,
+        BLOCK_MASKS,
+        block_cells_by_colour,
+        cell_stack,
+    )
+
+    rng = np.random.default_rng(3)
+    rgb = rng.random((6 * 8, 9 * 4, 3)).astype(np.float32)
+    codes, fg, bg = block_cells_by_colour(rgb)
+    cells = cell_stack(rgb, 8, 4).astype(np.float64)  # rows, cols, 32, 3
+    index = np.searchsorted(BLOCK_CODES[np.argsort(BLOCK_CODES)], codes)
+    chosen = np.argsort(BLOCK_CODES)[index]
+    for r in range(codes.shape[0]):
+        for c in range(codes.shape[1]):
+            errors = []
+            for mask in BLOCK_MASKS.astype(bool):
+                ink, ground = cells[r, c][mask], cells[r, c][~mask]
+                error = sum(((g - g.mean(axis=0)) ** 2).sum() for g in (ink, ground) if len(g))
+                errors.append(error)
+            assert errors[chosen[r, c]] <= min(errors) + 1e-4
+            mask = BLOCK_MASKS[chosen[r, c]].astype(bool)
+            if mask.any() and not mask.all():
+                assert np.allclose(fg[r, c], cells[r, c][mask].mean(axis=0), atol=1e-5)
+                assert np.allclose(bg[r, c], cells[r, c][~mask].mean(axis=0), atol=1e-5)
+    eight_bit = (rgb * 255).astype(np.uint8)
+    codes_u8, fg_u8, _ = block_cells_by_colour(eight_bit, scale=1 / 255)
+    ref_codes, ref_fg, _ = block_cells_by_colour(eight_bit.astype(np.float32) / 255)
+    same = codes_u8 == ref_codes
+    assert same.mean() > 0.8  # the rest are exact ties (a pattern and its complement)
+    assert np.allclose(fg_u8[same], ref_fg[same], atol=1e-5)
+
+
+def test_braille_colours_equal_the_least_squares_fit() -> None:
+    from asciihub.engine.cells import LUMA, fit_fg, fit_fgbg
+    from asciihub.engine.styles.blocks import (
+        braille_colours,
+        braille_from_lit,
+        braille_ink,
+        cell_stack,
+        split_by_colour,
+    )
+
+    rng = np.random.default_rng(4)
+    rgb = rng.random((5 * 4, 7 * 2, 3)).astype(np.float32)
+    luma = np.asarray(rgb @ LUMA, dtype=np.float32)
+    colours = cell_stack(rgb, 4, 2)
+    for black in (False, True):
+        lit, lit_sum, total, count = split_by_colour(luma, rgb, 4, 2, black_ground=black)
+        fg, bg = braille_colours(lit_sum, total, count, 8, black_ground=black)
+        ink = braille_ink(braille_from_lit(lit))
+        if black:
+            assert np.allclose(fg, fit_fg(ink, colours), atol=2e-3)
+        else:
+            ref_fg, ref_bg = fit_fgbg(ink, colours)
+            assert np.allclose(fg, ref_fg, atol=2e-3)
+            assert np.allclose(bg, ref_bg, atol=2e-3)
+
+
+def test_chunked_products_and_histogram_percentiles_match_numpy() -> None:
+    from asciihub.engine.adjust import TONE_EXPONENT, perceptual_tone, perceptual_tone_bytes
+    from asciihub.engine.matmul import rows_matmul
+    from asciihub.engine.resize import SRGB_TO_LINEAR, linear_to_srgb
+
+    rng = np.random.default_rng(5)
+    left = rng.random((5000, 16)).astype(np.float32)
+    right = rng.random((16, 25)).astype(np.float32)
+    assert np.allclose(rows_matmul(left, right), left @ right, rtol=1e-5)
+    plane = (rng.random((90, 160)) ** 2.2).astype(np.float32)
+    encoded = linear_to_srgb(plane)
+    low, high = np.percentile(encoded, (1, 99))
+    expected = np.clip((encoded - low) / (high - low), 0, 1) ** TONE_EXPONENT
+    assert np.abs(perceptual_tone(plane) - expected).max() < 2e-3
+    pixels = rng.integers(0, 256, (90, 160), dtype=np.uint8)
+    encoded = pixels / np.float32(255)
+    low, high = np.percentile(encoded, (1, 99))
+    expected = np.clip((encoded - low) / (high - low), 0, 1) ** TONE_EXPONENT
+    assert np.abs(perceptual_tone_bytes(pixels) - expected).max() < 1e-5
+    assert np.abs(perceptual_tone(SRGB_TO_LINEAR[pixels]) - expected).max() < 2e-3

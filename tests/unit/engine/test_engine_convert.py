@@ -90,7 +90,7 @@ def _ink_ranks(text: str, ramp: str) -> list[list[int]]:
     return [[calibrated.index(char) for char in line] for line in text.split("\n")]
 
 
-@pytest.mark.parametrize("style", ["dense", "simple", "shape"])
+@pytest.mark.parametrize("style", ["dense", "shape"])
 def test_a_smooth_gradient_stays_smooth_by_default(style: str) -> None:
     # A character is too coarse a pixel to dither: with the defaults a gradient must
     # climb the ramp without alternating glyphs (the static of ordered dithering).
@@ -103,6 +103,18 @@ def test_a_smooth_gradient_stays_smooth_by_default(style: str) -> None:
         assert row == sorted(row)
         assert row[0] == 0
         assert len(set(row)) >= 8
+
+
+def test_simple_is_dithered_by_default_and_still_climbs() -> None:
+    # Ten levels leave flat blotches on photos, so simple dithers (ordered) by default;
+    # averaged over blocks of columns its ink still climbs a gradient.
+    gradient = Image.fromarray(np.tile(np.linspace(0, 255, 640).astype(np.uint8), (160, 1)))
+    text = convert(gradient, width=80, style="simple").text
+    assert text == convert(gradient, width=80, style="simple", dither="ordered").text
+    assert text != convert(gradient, width=80, style="simple", dither="none").text
+    ranks = np.array(_ink_ranks(text, STYLES["simple"].alphabet), dtype=float)
+    blocks = ranks.reshape(ranks.shape[0], 10, 8).mean(axis=(0, 2))
+    assert np.all(np.diff(blocks) > 0)
 
 
 def test_a_flat_tone_is_one_glyph_and_shadows_are_drawn() -> None:

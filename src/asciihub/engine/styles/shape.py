@@ -18,6 +18,7 @@ import numpy.typing as npt
 from asciihub.engine.charsets import PRINTABLE_ASCII
 from asciihub.engine.dither import diffuse_cells
 from asciihub.engine.glyphs import glyph_features
+from asciihub.engine.matmul import rows_matmul
 
 Codes = npt.NDArray[np.uint32]
 Plane = npt.NDArray[np.float32]
@@ -72,7 +73,7 @@ def shape_codes(
     light = glyph_features(alphabet, sub_rows, sub_cols).mean(axis=1) / np.float32(scale)
 
     def choose(batch: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.intp], Plane]:
-        score = (batch * np.float32(scale)) @ weights
+        score = rows_matmul(batch * np.float32(scale), weights)
         score -= bias
         best = np.asarray(np.argmax(score, axis=1), dtype=np.intp)
         return best, np.asarray(light[best], dtype=np.float32)
@@ -115,11 +116,12 @@ def shape_codes_fgbg(
         .transpose(0, 2, 1, 3)
         .reshape(rows * cols, sub_rows * sub_cols)
     )
-    centred = cells - cells.mean(axis=1, keepdims=True)
     unit, blank = _structure(alphabet, sub_rows, sub_cols)
-    score = np.abs(centred @ unit)
+    # The glyph vectors are centred, so the cell's mean drops out of the product.
+    score = rows_matmul(np.ascontiguousarray(cells), unit)
+    np.abs(score, out=score)
     best = np.argmax(score, axis=1)
-    flat = (centred * centred).sum(axis=1) < 1e-5
-    best = np.where(flat, blank, best)
+    spread = (cells * cells).sum(axis=1) - cells.sum(axis=1) ** 2 / np.float32(cells.shape[1])
+    best = np.where(spread < 1e-5, blank, best)
     codes = np.array([ord(char) for char in alphabet], dtype=np.uint32)
     return np.asarray(codes[best].reshape(rows, cols), dtype=np.uint32)
