@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.conftest import service_missing
 
 from asciihub.engine.ansi_import import read_text_art, strip_sauce
 from asciihub.engine.cast_import import read_cast
@@ -97,8 +98,9 @@ def test_cast_refusals() -> None:
         read_cast("\n".join(many), limits=DocumentLimits(max_frames=10))
 
 
-@pytest.mark.skipif(shutil.which("asciinema") is None, reason="the asciinema CLI is missing")
 def test_a_real_asciinema_recording_imports(tmp_path: Path) -> None:
+    if shutil.which("asciinema") is None:
+        service_missing("the asciinema CLI is missing (scripts/test.sh installs it)")
     home = tmp_path / "home"
     home.mkdir()
     cast = tmp_path / "rec.cast"
