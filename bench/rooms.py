@@ -6,7 +6,9 @@ baseline measured in the same run: a bare uvicorn WebSocket fan-out
 (bench/_raw_fanout.py) with no rooms, log or persistence.
 
 * broadcast: an editor sends a one-cell stroke; latency is from its send to each
-  viewer's receipt of the effect (p50/p99 over viewers x rounds). Viewers are split
+  viewer's receipt of the effect (p50/p99 over viewers x rounds). Viewers are lean
+  RFC 6455 clients (bench/_lean_viewer.py), so the measuring side is not the
+  bottleneck. Viewers are split
   evenly over the processes; the editor is on the first.
 * editors: 20 editors each send 10 ops/s for ``--seconds``; round trip is from send to
   the editor's own echo (the effect with its op id); ops/s is echoes per second.
@@ -31,6 +33,7 @@ from typing import Any
 import orjson
 import websockets
 
+from bench._lean_viewer import LeanViewer
 from bench._room_client import RoomClient, open_socket
 from bench._tools import free_port, option, print_table, process, wait_http
 
@@ -112,45 +115,17 @@ async def _owner_and_art(url: str) -> tuple[str, str]:
         return token, str(art.json()["id"])
 
 
-class Viewer:
-    """A cheap viewer: records when each tagged message arrives."""
-
-    def __init__(self) -> None:
-        self.sock: Any = None
-        self.seen: dict[int, float] = {}
-        self.changed = asyncio.Event()
-
-    async def open(self, url: str, path: str, hello: bool) -> None:
-        self.sock = await open_socket(url, path)
-        if hello:
-            await self.sock.send('{"type":"hello","v":1}')
-            await self.sock.recv()  # welcome
-        asyncio.get_running_loop().create_task(self._read())
-
-    async def _read(self) -> None:
-        try:
-            async for raw in self.sock:
-                now = time.perf_counter()
-                data = orjson.loads(raw)
-                tag = data.get("op_id") if data.get("type") in ("effect", "raw") else None
-                if isinstance(tag, int):
-                    self.seen[tag] = now
-                    self.changed.set()
-        except websockets.ConnectionClosed:
-            pass
-
-
-async def _open_viewers(urls: list[str], path: str, count: int, hello: bool) -> list[Viewer]:
-    viewers = [Viewer() for _ in range(count)]
+async def _open_viewers(urls: list[str], path: str, count: int, hello: bool) -> list[LeanViewer]:
+    viewers = [LeanViewer() for _ in range(count)]
     for start in range(0, count, 50):
         batch = viewers[start : start + 50]
         await asyncio.gather(
-            *(v.open(urls[(start + i) % len(urls)], path, hello) for i, v in enumerate(batch))
+            *(v.open(urls[(start + i) % len(urls)], path, hello=hello) for i, v in enumerate(batch))
         )
     return viewers
 
 
-async def _broadcast(viewers: list[Viewer], send: Any, rounds: int) -> list[float]:
+async def _broadcast(viewers: list[LeanViewer], send: Any, rounds: int) -> list[float]:
     latencies: list[float] = []
     for tag in range(1, rounds + 1):
         sent = time.perf_counter()
@@ -183,7 +158,7 @@ async def _room_broadcast(
 
     latencies = await _broadcast(viewers, send, rounds)
     for viewer in viewers:
-        await viewer.sock.close()
+        await viewer.close()
     await editor.close()
     return {"lat": latencies, "mem": (after - before) * 1024 / count if pid else None}
 
@@ -201,7 +176,7 @@ async def _raw_broadcast(url: str, count: int, rounds: int, pid: int) -> dict[st
 
     latencies = await _broadcast(viewers, send, rounds)
     for viewer in viewers:
-        await viewer.sock.close()
+        await viewer.close()
     await sender.close()
     return {"lat": latencies, "mem": (after - before) * 1024 / count}
 
