@@ -16,10 +16,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from asciihub.engine.charsets import COLOR_MODES
 from asciihub.errors import InvalidInput, NotFound, TooLarge, UnsupportedMedia
+from asciihub.services.upload_sniff import UNREADABLE_IMAGE
 from asciihub.storage.metadata.account_types import AccountRepository, PreferencesRow
 from asciihub.storage.objects.keys import avatar_key
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
@@ -83,14 +84,7 @@ def reencode_avatar(data: bytes, limits: AvatarLimits) -> bytes:
                     raise TooLarge(message, code="avatar_too_many_pixels")
                 image.seek(0)
                 rgba = image.convert("RGBA")
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-        OSError,
-        ValueError,
-        SyntaxError,
-    ):
+    except UNREADABLE_IMAGE:
         message = f"the avatar is not a readable {', '.join(AVATAR_FORMATS)} image"
         raise UnsupportedMedia(message, code="invalid_image") from None
     side = min(rgba.size)

@@ -16,13 +16,13 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from asciihub.errors import InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from asciihub.services.artworks import ArtworkService
 from asciihub.services.ids import is_valid_id, new_id
 from asciihub.services.principals import Principal, ShareGrant, writer_id
-from asciihub.services.upload_sniff import sniff_media
+from asciihub.services.upload_sniff import UNREADABLE_IMAGE, sniff_media
 from asciihub.storage.objects.keys import chat_image_key
 from asciihub.storage.objects.protocol import HttpMetadata, ObjectStore
 
@@ -103,14 +103,7 @@ def check_image(data: bytes, limits: ChatImageLimits) -> tuple[str, int, int]:
                     )
                     raise TooLarge(message, code="chat_image_too_many_pixels")
                 image.verify()
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-        OSError,
-        ValueError,
-        SyntaxError,
-    ):
+    except UNREADABLE_IMAGE:
         message = f"the chat image is not a readable {kind.format.upper()} file"
         raise UnsupportedMedia(message, code="invalid_chat_image") from None
     return kind.mime, width, height

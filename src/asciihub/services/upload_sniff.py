@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PIL import Image, UnidentifiedImageError
+
 from asciihub.errors import InvalidInput, UnsupportedMedia
+
+UNREADABLE_IMAGE: tuple[type[BaseException], ...] = (
+    UnidentifiedImageError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+    OSError,
+    ValueError,
+    SyntaxError,
+)
+"""What Pillow raises for an uploaded image it cannot read, or one that is a bomb."""
 
 
 @dataclass(frozen=True)
