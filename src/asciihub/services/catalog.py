@@ -90,15 +90,19 @@ def font_list() -> tuple[str, ...]:
     return featured + tuple(name for name in installed if name not in featured)
 
 
+FORMAT_LABELS = {"ansi": "ANSI", "ansi256": "ANSI 256", "ansi16": "ANSI 16"}
+"""Button labels where a format's extension does not tell it apart (all three are .ans)."""
+
+
 @lru_cache(maxsize=1)
 def export_formats() -> tuple[tuple[str, str], ...]:
-    """Export formats this build can render: (name, extension)."""
+    """Export formats this build can render: (name, label for a button)."""
     import importlib.util
 
     from asciihub.render.exports import EXPORT_FORMATS
 
     return tuple(
-        (item.name, item.extension)
+        (item.name, FORMAT_LABELS.get(item.name, item.extension.upper()))
         for item in EXPORT_FORMATS.values()
         if item.module is None or importlib.util.find_spec(item.module) is not None
     )
