@@ -74,20 +74,24 @@ class FaultProxy:
         """Drop every connection and refuse new ones."""
         self._call(self._cut())
 
-    async def _drop(self, fraction: float, rng: random.Random) -> int:
+    async def _drop(self, fraction: float, rng: random.Random, at_least: int) -> int:
         pairs = sorted(self._pairs, key=id)
         doomed = [pair for pair in pairs if rng.random() < fraction]
+        spared = [pair for pair in pairs if pair not in doomed]
+        rng.shuffle(spared)
+        doomed += spared[: max(0, at_least - len(doomed))]
         for client, upstream in doomed:
             client.transport.abort()
             upstream.transport.abort()
         return len(doomed)
 
-    def drop_some(self, fraction: float, rng: random.Random) -> int:
-        """Abort each open connection with probability ``fraction``; how many were cut.
+    def drop_some(self, fraction: float, rng: random.Random, *, at_least: int = 0) -> int:
+        """Abort each open connection with probability ``fraction`` (and at least
+        ``at_least`` of them while that many are open); how many were cut.
 
         New connections are still accepted (a flaky network, not a dead server).
         """
-        return int(self._call(self._drop(fraction, rng)))  # type: ignore[call-overload]
+        return int(self._call(self._drop(fraction, rng, at_least)))  # type: ignore[call-overload]
 
     def restore(self) -> None:
         """Accept connections again, on the same port."""

@@ -164,10 +164,12 @@ async def _settle(client: RoomClient, order: Order) -> None:
 
 
 async def _drop_connections(proxy: FaultProxy, stop: asyncio.Event, rng: random.Random) -> int:
-    """Abort about 10% of the open connections every half second until ``stop``."""
+    """Abort about 10% of the open connections every half second until ``stop``; until
+    the first cut, at least one open connection a round (a short run cuts some too)."""
     dropped = 0
     while not stop.is_set():
-        dropped += await asyncio.to_thread(proxy.drop_some, 0.1, rng)
+        at_least = 0 if dropped else 1
+        dropped += await asyncio.to_thread(proxy.drop_some, 0.1, rng, at_least=at_least)
         try:
             await asyncio.wait_for(stop.wait(), timeout=0.5)  # pacing, not synchronisation
         except TimeoutError:
