@@ -109,7 +109,7 @@ def test_a_32_mib_header_line_is_refused_early(server: str) -> None:
             pass
         answer = _read_until_closed(sock, time.monotonic() + 6)
     # ``sent`` also counts what the kernels buffered (the server's receive buffer
-    # autotunes up to tcp_rmem's 6 MiB): refused early means far short of 32 MiB.
+    # autotunes to megabytes): refused early means far short of the 32 MiB sent.
     assert sent < 8 * 1024 * 1024, f"the server took {sent} header bytes"
     if answer:  # a reset may beat the answer to the client; when it arrives, it is JSON
         assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
